@@ -1,0 +1,89 @@
+"""Factor models from scikit-learn on the zero-filled sparse user x item matrix."""
+
+from __future__ import annotations
+
+from typing import Any, Self
+
+import numpy as np
+from sklearn.decomposition import NMF, TruncatedSVD
+
+from recframe import DataError, FactorModel, Interactions, hookimpl
+from recframe.hookspecs import Register
+
+
+def _check_factors(factors: int, train: Interactions, limit: int, name: str) -> None:
+    if factors > limit:
+        raise DataError(f"{name}: factors={factors} exceeds {limit} for a {train.n_users} x {train.n_items} matrix")
+
+
+class PureSVD(FactorModel):
+    """Truncated SVD of the sparse rating matrix, unobserved cells read as 0 (PureSVD).
+
+    Scores are ``U Sigma V^T``; rating predictions are shrunk toward 0 by the zeros.
+    """
+
+    def __init__(self, factors: int = 10, n_iter: int = 5, random_state: int | None = None) -> None:
+        self.factors = factors
+        self.n_iter = n_iter
+        self.random_state = random_state
+
+    def fit(self, train: Interactions) -> Self:
+        _check_factors(self.factors, train, min(train.n_users, train.n_items) - 1, "truncated-svd")
+        svd = TruncatedSVD(n_components=self.factors, n_iter=self.n_iter, random_state=self.random_state)
+        self.user_factors_ = svd.fit_transform(train.csr).astype(np.float32)
+        self.item_factors_ = svd.components_.T.astype(np.float32)
+        self.explained_variance_ratio_ = float(svd.explained_variance_ratio_.sum())
+        return self
+
+    def details(self) -> dict[str, Any]:
+        return {"explained_variance_ratio": self.explained_variance_ratio_}
+
+
+class SklearnNMF(FactorModel):
+    """``sklearn.decomposition.NMF`` of the sparse rating matrix, unobserved cells read as 0,
+    as in the classic tutorial. A ranking model: its ratings are shrunk toward 0."""
+
+    def __init__(
+        self,
+        factors: int = 10,
+        init: str | None = "nndsvda",
+        solver: str = "cd",
+        beta_loss: str | float = "frobenius",
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        max_iter: int = 200,
+        tol: float = 1e-4,
+        random_state: int | None = None,
+    ) -> None:
+        self.factors = factors
+        self.init = init
+        self.solver = solver
+        self.beta_loss = beta_loss
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+
+    def fit(self, train: Interactions) -> Self:
+        _check_factors(self.factors, train, min(train.n_users, train.n_items), "sklearn-nmf")
+        if (train.values < 0).any():
+            raise DataError("sklearn-nmf: ratings must be non-negative; shift or binarize the values")
+        params = {k: v for k, v in self.get_params().items() if k != "factors"}
+        nmf = NMF(n_components=self.factors, **params)
+        self.user_factors_ = nmf.fit_transform(train.csr).astype(np.float32)
+        self.item_factors_ = nmf.components_.T.astype(np.float32)
+        self.reconstruction_err_ = float(nmf.reconstruction_err_)
+        self.n_iter_ = int(nmf.n_iter_)
+        return self
+
+    def details(self) -> dict[str, Any]:
+        return {"reconstruction_err": self.reconstruction_err_, "n_iter": self.n_iter_}
+
+
+@hookimpl
+def recframe_register_models(register: Register) -> None:
+    register("truncated-svd", PureSVD)
+    register("sklearn-nmf", SklearnNMF)

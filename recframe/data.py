@@ -1,0 +1,166 @@
+"""Interactions between users and items, in one index space shared by every fold."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from recframe.errors import DataError
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Maps original ids (ints or strings) to contiguous indices ``0..len-1`` and back."""
+
+    ids: pd.Index
+
+    @classmethod
+    def from_ids(cls, ids: object) -> Vocabulary:
+        index = pd.Index(pd.unique(pd.Series(ids)))
+        return cls(index)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def index_of(self, ids: object) -> np.ndarray:
+        """Indices of ``ids``; -1 where an id is not in the vocabulary."""
+        return self.ids.get_indexer(pd.Index(ids)).astype(np.int32)
+
+    def id_of(self, indices: np.ndarray) -> np.ndarray:
+        return self.ids.to_numpy()[indices]
+
+
+@dataclass(frozen=True, eq=False)
+class Interactions:
+    """User-item interactions as parallel arrays of indices into two vocabularies.
+
+    Train and test folds of one dataset share the vocabularies, so an index means
+    the same user or item everywhere; a fold may hold users or items with no rows.
+    """
+
+    users: np.ndarray
+    items: np.ndarray
+    values: np.ndarray
+    user_vocab: Vocabulary
+    item_vocab: Vocabulary
+    timestamps: np.ndarray | None = None
+    item_titles: pd.Series | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        n = len(self.users)
+        if len(self.items) != n or len(self.values) != n:
+            raise DataError("users, items and values must have the same length")
+        if self.timestamps is not None and len(self.timestamps) != n:
+            raise DataError("timestamps must have one entry per interaction")
+        object.__setattr__(self, "users", np.ascontiguousarray(self.users, dtype=np.int32))
+        object.__setattr__(self, "items", np.ascontiguousarray(self.items, dtype=np.int32))
+        object.__setattr__(self, "values", np.ascontiguousarray(self.values, dtype=np.float32))
+        if self.timestamps is not None:
+            object.__setattr__(self, "timestamps", np.asarray(self.timestamps, dtype=np.int64))
+
+    @classmethod
+    def from_frame(
+        cls,
+        frame: pd.DataFrame,
+        user: str = "user",
+        item: str = "item",
+        value: str | None = "rating",
+        timestamp: str | None = None,
+        item_titles: pd.Series | None = None,
+    ) -> Interactions:
+        """Build from a table of original ids; vocabularies follow order of first appearance."""
+        user_vocab = Vocabulary.from_ids(frame[user])
+        item_vocab = Vocabulary.from_ids(frame[item])
+        values = frame[value].to_numpy() if value is not None else np.ones(len(frame))
+        stamps = frame[timestamp].to_numpy() if timestamp is not None else None
+        return cls(
+            users=user_vocab.index_of(frame[user]),
+            items=item_vocab.index_of(frame[item]),
+            values=values,
+            user_vocab=user_vocab,
+            item_vocab=item_vocab,
+            timestamps=stamps,
+            item_titles=item_titles,
+        )
+
+    def __len__(self) -> int:
+        return len(self.users)
+
+    @property
+    def n_users(self) -> int:
+        return len(self.user_vocab)
+
+    @property
+    def n_items(self) -> int:
+        return len(self.item_vocab)
+
+    @cached_property
+    def csr(self) -> sp.csr_matrix:
+        """users x items matrix of values (duplicate pairs are summed)."""
+        matrix = sp.csr_matrix(
+            (self.values, (self.users, self.items)),
+            shape=(self.n_users, self.n_items),
+            dtype=np.float32,
+        )
+        matrix.sum_duplicates()
+        return matrix
+
+    @cached_property
+    def csc(self) -> sp.csc_matrix:
+        return self.csr.tocsc()
+
+    def subset(self, rows: np.ndarray) -> Interactions:
+        """The interactions at ``rows`` (a boolean mask or indices), same vocabularies."""
+        return Interactions(
+            users=self.users[rows],
+            items=self.items[rows],
+            values=self.values[rows],
+            user_vocab=self.user_vocab,
+            item_vocab=self.item_vocab,
+            timestamps=None if self.timestamps is None else self.timestamps[rows],
+            item_titles=self.item_titles,
+        )
+
+    def fingerprint(self) -> str:
+        """A content hash of the interactions and vocabularies (first 16 hex digits)."""
+        digest = hashlib.sha256()
+        for array in (self.users, self.items, self.values):
+            digest.update(array.tobytes())
+        if self.timestamps is not None:
+            digest.update(self.timestamps.tobytes())
+        for vocab in (self.user_vocab, self.item_vocab):
+            digest.update(pd.util.hash_pandas_object(vocab.ids, index=False).to_numpy().tobytes())
+        return digest.hexdigest()[:16]
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """One fold: train and test interactions in the same index space."""
+
+    train: Interactions
+    test: Interactions
+    fold: int = 0
+
+    def __post_init__(self) -> None:
+        if self.train.user_vocab is not self.test.user_vocab or (self.train.item_vocab is not self.test.item_vocab):
+            raise DataError("train and test of a split must share their vocabularies")
+
+
+class Dataset:
+    """Base class of dataset plugins: keyword parameters in ``__init__``, work in ``load``."""
+
+    def load(self) -> Interactions:
+        raise NotImplementedError
+
+
+class Splitter:
+    """Base class of splitter plugins: yields folds, identical for the same seed."""
+
+    def split(self, data: Interactions, seed: int) -> Iterator[Split]:
+        raise NotImplementedError

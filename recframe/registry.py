@@ -1,0 +1,54 @@
+"""Name -> component lookups, with errors that say what exists and what was meant."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Literal
+
+from recframe.errors import PluginError
+
+Kind = Literal["dataset", "splitter", "model", "metric"]
+KINDS: tuple[Kind, ...] = ("dataset", "splitter", "model", "metric")
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    factory: type
+    plugin: str  # which plugin registered it, e.g. "recframe_plugins.baselines (built-in)"
+
+
+def did_you_mean(word: str, choices: list[str]) -> str:
+    """`` did you mean 'x'?`` for the closest choice, or an empty string."""
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
+    return f" did you mean '{close[0]}'?" if close else ""
+
+
+@dataclass
+class Registry:
+    entries: dict[Kind, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
+
+    def add(self, kind: Kind, name: str, factory: type, plugin: str) -> None:
+        if not isinstance(name, str) or not name:
+            raise PluginError(f"plugin {plugin} registered a {kind} with an invalid name {name!r}")
+        existing = self.entries[kind].get(name)
+        if existing is not None:
+            raise PluginError(
+                f"{kind} '{name}' is registered twice: by {existing.plugin} and by {plugin}; "
+                "rename one of them or uninstall one plugin"
+            )
+        self.entries[kind][name] = Entry(name, factory, plugin)
+
+    def names(self, kind: Kind) -> list[str]:
+        return sorted(self.entries[kind])
+
+    def unknown_message(self, kind: Kind, name: str) -> str:
+        available = ", ".join(self.names(kind)) or "none"
+        return f"unknown {kind} '{name}';{did_you_mean(name, self.names(kind))} available: {available}"
+
+    def get(self, kind: Kind, name: str) -> Entry:
+        try:
+            return self.entries[kind][name]
+        except KeyError:
+            raise PluginError(self.unknown_message(kind, name)) from None

@@ -1,0 +1,233 @@
+"""Plan cells (model variant x k x fold), run them, collect a tidy results table.
+
+The runner neither prints nor writes files: it returns data; the CLI reports it.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+import traceback
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from recframe.config import ExperimentConfig, ModelVariant, load_config
+from recframe.data import Interactions, Split
+from recframe.errors import DataError, InputError
+from recframe.evaluate import evaluate
+from recframe.model import Model
+
+RESULT_COLUMNS = [
+    "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
+    "value", "status", "reason", "fit_seconds", "eval_seconds", "details",
+]  # fmt: skip
+REPORTED_LIBRARIES = ("recframe", "numpy", "scipy", "pandas", "scikit-learn", "pluggy", "PyYAML")
+
+
+@dataclass(frozen=True)
+class Cell:
+    variant: ModelVariant
+    k: int | None
+    fold: int
+    seed: int
+
+
+@dataclass
+class Failure:
+    cell: Cell
+    error: str
+    traceback: str
+
+
+@dataclass
+class Results:
+    config: ExperimentConfig
+    table: pd.DataFrame
+    manifest: dict[str, Any]
+    per_user: dict[tuple[str, int | None, int], pd.DataFrame] = field(default_factory=dict)
+    failures: list[Failure] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.failures)
+
+
+def plan(config: ExperimentConfig, n_folds: int) -> list[Cell]:
+    return [
+        Cell(variant, k, fold, config.seed)
+        for variant in config.variants
+        for k in variant.factors
+        for fold in range(n_folds)
+    ]
+
+
+def load_data(config: ExperimentConfig) -> tuple[Interactions, list[Split]]:
+    registry = config.plugins.registry
+    dataset_class = registry.get("dataset", config.dataset.type).factory
+    splitter_class = registry.get("splitter", config.split.type).factory
+    data = _call(f"dataset '{config.dataset.type}'", lambda: dataset_class(**config.dataset.params).load())
+    if len(data) == 0:
+        raise DataError(f"dataset '{config.dataset.type}' is empty; check its source and filters")
+    splitter = splitter_class(**config.split.params)
+    splits = _call(f"split '{config.split.type}'", lambda: list(splitter.split(data, config.seed)))
+    if not splits:
+        raise DataError(f"split '{config.split.type}' produced no folds")
+    for split in splits:
+        if len(split.train) == 0 or len(split.test) == 0:
+            raise DataError(
+                f"split '{config.split.type}' fold {split.fold} has an empty "
+                f"{'train' if len(split.train) == 0 else 'test'} set; adjust the split parameters"
+            )
+    return data, splits
+
+
+def _call(what: str, action: Any) -> Any:
+    try:
+        return action()
+    except InputError:
+        raise
+    except (ValueError, TypeError, OSError) as error:
+        raise DataError(f"{what} failed: {type(error).__name__}: {error}") from error
+
+
+def build_model(config: ExperimentConfig, cell: Cell) -> Model:
+    factory = config.plugins.registry.get("model", cell.variant.type).factory
+    params = dict(cell.variant.params)
+    names = factory.param_names() if issubclass(factory, Model) else []
+    if cell.k is not None:
+        params["factors"] = cell.k
+    if "random_state" in names and params.get("random_state") is None:
+        params["random_state"] = cell.seed
+    model: Model = factory(**params)
+    return model
+
+
+def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    base = {
+        "model": cell.variant.label,
+        "model_type": cell.variant.type,
+        "params": json.dumps(cell.variant.grid_point, sort_keys=True, default=str),
+        "k": cell.k,
+        "fold": cell.fold,
+        "seed": cell.seed,
+    }
+    model = build_model(config, cell)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(split.train)
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        evaluation = evaluate(model, split, config.metrics, config.evaluation)
+        eval_seconds = time.perf_counter() - start
+    details: dict[str, Any] = {**model.details(), **evaluation.details}
+    if caught:
+        details["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
+    rows = []
+    for metric in config.metrics:
+        status = "ok" if metric.label in evaluation.values else "unavailable"
+        rows.append(
+            {
+                **base,
+                "metric": metric.label,
+                "kind": metric.kind,
+                "value": evaluation.values.get(metric.label, np.nan),
+                "status": status,
+                "reason": evaluation.unavailable.get(metric.label, ""),
+                "fit_seconds": fit_seconds,
+                "eval_seconds": eval_seconds,
+                "details": json.dumps(details, sort_keys=True, default=str),
+            }
+        )
+    per_user = None
+    if evaluation.per_user and evaluation.evaluated_users is not None:
+        per_user = pd.DataFrame({"user": evaluation.evaluated_users, **evaluation.per_user})
+    return rows, per_user
+
+
+def _failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "model": cell.variant.label,
+            "model_type": cell.variant.type,
+            "params": json.dumps(cell.variant.grid_point, sort_keys=True, default=str),
+            "k": cell.k,
+            "fold": cell.fold,
+            "seed": cell.seed,
+            "metric": metric.label,
+            "kind": metric.kind,
+            "value": np.nan,
+            "status": "failed",
+            "reason": error,
+            "fit_seconds": np.nan,
+            "eval_seconds": np.nan,
+            "details": "{}",
+        }
+        for metric in config.metrics
+    ]
+
+
+def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) -> Results:
+    """Run an experiment from a YAML path, a config mapping, or a loaded config.
+
+    A cell that raises is recorded as failed (``Results.failures``); the others go on.
+    """
+    config = source if isinstance(source, ExperimentConfig) else load_config(source)
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    data, splits = load_data(config)
+    rows: list[dict[str, Any]] = []
+    per_user: dict[tuple[str, int | None, int], pd.DataFrame] = {}
+    failures: list[Failure] = []
+    for cell in plan(config, len(splits)):
+        try:
+            cell_rows, cell_per_user = run_cell(config, cell, splits[cell.fold])
+        except Exception as error:
+            message = f"{type(error).__name__}: {error}"
+            failures.append(Failure(cell, message, traceback.format_exc()))
+            rows.extend(_failed_rows(config, cell, message))
+            continue
+        rows.extend(cell_rows)
+        if cell_per_user is not None:
+            per_user[(cell.variant.label, cell.k, cell.fold)] = cell_per_user
+    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+    table["k"] = table["k"].astype("Int64")
+    manifest = {
+        "experiment": config.name,
+        "config": config.source,
+        "seed": config.seed,
+        "dataset": {
+            "type": config.dataset.type,
+            "fingerprint": data.fingerprint(),
+            "users": data.n_users,
+            "items": data.n_items,
+            "interactions": len(data),
+        },
+        "folds": [{"fold": s.fold, "train": len(s.train), "test": len(s.test)} for s in splits],
+        "metrics": [{"label": m.label, "kind": m.kind, "higher_is_better": m.higher_is_better} for m in config.metrics],
+        "cells": {"planned": len(plan(config, len(splits))), "failed": len(failures)},
+        "plugins": config.plugins.origins,
+        "versions": library_versions(),
+        "started": started.isoformat(timespec="seconds"),
+        "seconds": round(time.perf_counter() - clock, 3),
+    }
+    return Results(config, table, manifest, per_user, failures)
+
+
+def library_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in REPORTED_LIBRARIES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions

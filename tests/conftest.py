@@ -1,0 +1,42 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+# Tests see only recframe's own entry points, whatever else is installed.
+os.environ["RECFRAME_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def shared_data() -> Path | None:
+    root = Path(os.environ.get("RECFRAME_SHARED_DATA", REPO.parent / "shared" / "data"))
+    return root if root.is_dir() else None
+
+
+@pytest.fixture
+def small_config() -> dict[str, Any]:
+    """A fast experiment on synthetic data with every kind of model and metric."""
+    return {
+        "name": "small",
+        "seed": 3,
+        "dataset": {"type": "synthetic", "params": {"n_users": 120, "n_items": 80, "ratings_per_user": 20}},
+        "split": {"type": "kfold", "params": {"n_folds": 3}},
+        "factors": [2, 4],
+        "models": [{"type": "truncated-svd"}, {"type": "bias"}, {"type": "most-popular"}, {"type": "global-mean"}],
+        "metrics": ["rmse", "mae", "precision@5", "ndcg@5", "coverage@5"],
+    }
+
+
+@pytest.fixture
+def write_yaml(tmp_path: Path):
+    def write(data: Any, name: str = "experiment.yaml") -> Path:
+        path = tmp_path / name
+        path.write_text(data if isinstance(data, str) else yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write

@@ -1,0 +1,76 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from recframe import DataError, load_config, run_experiment
+from recframe.leaderboard import aggregate, pivot
+from recframe.runner import plan
+
+
+def test_plan_is_models_x_grid_x_k_x_folds(small_config):
+    small_config["models"][0]["grid"] = {"n_iter": [3, 5]}
+    config = load_config(small_config)
+    cells = plan(config, n_folds=3)
+    # svd: 2 grid points x 2 k x 3 folds; three baselines x 1 x 3 folds
+    assert len(cells) == 2 * 2 * 3 + 3 * 3
+    assert len({(c.variant.label, c.k, c.fold) for c in cells}) == len(cells)
+
+
+def test_results_table_is_tidy_with_n_a_for_missing_capabilities(small_config):
+    results = run_experiment(small_config)
+    table = results.table
+    assert len(table) == (2 * 3 + 3 * 3) * 5
+    assert not results.failed
+    popular = table[table["model"] == "most-popular"]
+    assert (popular.query("kind == 'rating'")["status"] == "unavailable").all()
+    assert popular.query("kind == 'rating'")["reason"].str.contains("does not predict ratings").all()
+    assert (popular.query("kind != 'rating'")["status"] == "ok").all()
+    assert (table.loc[table["status"] == "ok", "fit_seconds"] >= 0).all()
+    assert results.manifest["dataset"]["fingerprint"]
+
+
+def test_same_seed_same_table_other_seed_other_table(small_config):
+    columns = ["model", "k", "fold", "metric", "value"]
+    first = run_experiment(small_config).table[columns]
+    second = run_experiment(small_config).table[columns]
+    pd.testing.assert_frame_equal(first, second)
+    small_config["seed"] = 4
+    other = run_experiment(small_config).table[columns]
+    assert not np.allclose(first["value"].fillna(0), other["value"].fillna(0))
+
+
+def test_models_learn_something_real(small_config):
+    small_config["dataset"]["params"] = {"n_users": 300, "n_items": 200, "ratings_per_user": 40}
+    summary = aggregate(run_experiment(small_config).table).set_index(["model", "metric"])
+    rmse = summary.xs("RMSE", level="metric")["mean"]
+    assert rmse["bias"] < rmse["global-mean"]
+    ndcg = summary.xs("NDCG@5", level="metric")["mean"]
+    assert ndcg["most-popular"] > 0.0
+
+
+def test_a_cell_that_raises_fails_alone(tmp_path, write_yaml, small_config):
+    (tmp_path / "bad.py").write_text(
+        "import recframe\n"
+        "class Broken(recframe.Model):\n"
+        "    capabilities = frozenset({'rating'})\n"
+        "    def fit(self, train):\n"
+        "        raise ValueError('cannot fit')\n"
+        "@recframe.hookimpl\n"
+        "def recframe_register_models(register):\n"
+        "    register('broken', Broken)\n"
+    )
+    small_config["plugins"] = ["bad.py"]
+    small_config["models"].append({"type": "broken"})
+    results = run_experiment(write_yaml(small_config))
+    assert len(results.failures) == 3 and "ValueError: cannot fit" in results.failures[0].error
+    broken = results.table[results.table["model"] == "broken"]
+    assert (broken["status"] == "failed").all()
+    assert (results.table[results.table["model"] == "bias"].query("kind == 'rating'")["status"] == "ok").all()
+    text = pivot(aggregate(results.table), results.config.metrics)
+    assert (text.loc[text["model"] == "broken"].iloc[0, 2:] == "failed").all()
+
+
+def test_empty_test_fold_is_a_data_error(small_config):
+    small_config["split"] = {"type": "holdout", "params": {"test_fraction": 1.5}}
+    with pytest.raises(DataError, match="test_fraction"):
+        run_experiment(small_config)
