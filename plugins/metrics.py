@@ -50,7 +50,7 @@ class HitRate(RankingMetric):
     name: ClassVar[str] = "HitRate"
 
     def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        return hits.any(axis=1).astype(np.float64)
+        return np.asarray(hits.any(axis=1), dtype=np.float64)
 
 
 class NDCG(RankingMetric):
@@ -64,7 +64,7 @@ class NDCG(RankingMetric):
         discounts = 1.0 / np.log2(np.arange(2, cutoff + 2))
         dcg = hits.astype(np.float64) @ discounts[: hits.shape[1]]
         ideal = np.cumsum(discounts)[np.minimum(n_relevant, cutoff) - 1]
-        return dcg / ideal
+        return np.asarray(dcg / ideal)
 
 
 class Coverage(CatalogMetric):

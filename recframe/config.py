@@ -93,9 +93,9 @@ class _Checker:
         return {k: v for k, v in value.items() if k in allowed}
 
     def positive_ints(self, value: Any, path: KeyPath) -> list[int]:
+        if _is_int(value) and value > 0:
+            return [value]
         if not isinstance(value, list) or not value:
-            if _is_int(value) and value > 0:
-                return [value]
             self.fail(path, f"expected a non-empty list of positive integers, got {_describe(value)}")
             return []
         good = []
@@ -126,8 +126,9 @@ def _describe(value: Any) -> str:
 def load_config(source: str | Path | Mapping[str, Any]) -> ExperimentConfig:
     """Read, load plugins for, and validate an experiment; raise ``ConfigError`` listing
     every problem found."""
+    lines: dict[KeyPath, int] = {}
     if isinstance(source, Mapping):
-        data, lines, label, base = dict(source), {}, "<config>", Path.cwd()
+        data, label, base = dict(source), "<config>", Path.cwd()
     else:
         path = Path(source)
         data, lines = read_yaml(path)
@@ -224,8 +225,6 @@ def _check_params(
 
 def _param_names(factory: type) -> set[str] | None:
     """Keyword parameters of a constructor, or None when it takes ``**kwargs``."""
-    if factory.__init__ is object.__init__:
-        return set()
     parameters = inspect.signature(factory).parameters.values()
     if any(p.kind is p.VAR_KEYWORD for p in parameters):
         return None
@@ -369,7 +368,7 @@ def _metrics(check: _Checker, plugins: Plugins, value: Any) -> list[Metric]:
         if name not in registry:
             check.fail(path, plugins.registry.unknown_message("metric", name))
             continue
-        factory = registry[name].factory
+        factory: type[Metric] = registry[name].factory
         for k in cutoffs:
             if factory.needs_cutoff and (k is None or k < 1):
                 check.fail(path, f"metric '{name}' needs a cutoff K >= 1, e.g. '{name}@10'; got {text!r}")

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,14 +22,14 @@ class Vocabulary:
     ids: pd.Index
 
     @classmethod
-    def from_ids(cls, ids: object) -> Vocabulary:
+    def from_ids(cls, ids: Any) -> Vocabulary:
         index = pd.Index(pd.unique(pd.Series(ids)))
         return cls(index)
 
     def __len__(self) -> int:
         return len(self.ids)
 
-    def index_of(self, ids: object) -> np.ndarray:
+    def index_of(self, ids: Any) -> np.ndarray:
         """Indices of ``ids``; -1 where an id is not in the vocabulary."""
         return self.ids.get_indexer(pd.Index(ids)).astype(np.int32)
 
@@ -68,10 +69,10 @@ class Interactions:
     def from_frame(
         cls,
         frame: pd.DataFrame,
-        user: str = "user",
-        item: str = "item",
-        value: str | None = "rating",
-        timestamp: str | None = None,
+        user: Hashable = "user",
+        item: Hashable = "item",
+        value: Hashable | None = "rating",
+        timestamp: Hashable | None = None,
         item_titles: pd.Series | None = None,
     ) -> Interactions:
         """Build from a table of original ids; vocabularies follow order of first appearance."""

@@ -58,11 +58,11 @@ def pivot(summary: pd.DataFrame, metrics: list[Metric], marker: str = "*") -> pd
     best = best_rows(summary, metrics)
     index = summary[ROW_KEYS].drop_duplicates().reset_index(drop=True)
     columns: dict[str, list[str]] = {"model": list(index["model"]), "k": [_k_text(k) for k in index["k"]]}
-    lookup = summary.set_index([*ROW_KEYS, "metric"])
+    lookup = {(r["model"], _k_text(r["k"]), r["metric"]): r for r in summary.to_dict("records")}
     for metric in metrics:
         cells = []
         for model, k in zip(index["model"], index["k"], strict=True):
-            row = lookup.loc[(model, k, metric.label)]
+            row = lookup[(model, _k_text(k), metric.label)]
             text = _cell_text(row["mean"], row["std"], row["n"], row["status"])
             cells.append(f"{marker}{text}{marker}" if (model, k) in best[metric.label] else text)
         arrow = "↑" if metric.higher_is_better else "↓"

@@ -72,6 +72,8 @@ class FactorModel(Model):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
+    user_factors_: np.ndarray
+    item_factors_: np.ndarray
     global_bias_: float = 0.0
     user_bias_: np.ndarray | None = None
     item_bias_: np.ndarray | None = None

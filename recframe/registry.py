@@ -19,6 +19,14 @@ class Entry:
     plugin: str  # which plugin registered it, e.g. "recframe_plugins.baselines (built-in)"
 
 
+def _base_class(kind: Kind) -> type:
+    from recframe.data import Dataset, Splitter
+    from recframe.metric import Metric
+    from recframe.model import Model
+
+    return {"dataset": Dataset, "splitter": Splitter, "model": Model, "metric": Metric}[kind]
+
+
 def did_you_mean(word: str, choices: list[str]) -> str:
     """`` did you mean 'x'?`` for the closest choice, or an empty string."""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
@@ -32,6 +40,12 @@ class Registry:
     def add(self, kind: Kind, name: str, factory: type, plugin: str) -> None:
         if not isinstance(name, str) or not name:
             raise PluginError(f"plugin {plugin} registered a {kind} with an invalid name {name!r}")
+        base = _base_class(kind)
+        if not (isinstance(factory, type) and issubclass(factory, base)):
+            raise PluginError(
+                f"plugin {plugin} registered {kind} '{name}' as {factory!r}, "
+                f"which is not a subclass of recframe.{base.__name__}"
+            )
         existing = self.entries[kind].get(name)
         if existing is not None:
             raise PluginError(

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from recframe import ConfigError, PluginError, load_config, run_experiment
+from recframe import ConfigError, Model, PluginError, load_config, run_experiment
 from recframe.plugins import DISABLE_AUTOLOAD_ENV, load_plugins
 from recframe.registry import Registry
 
@@ -73,10 +73,15 @@ def test_two_plugins_registering_one_name_name_both(tmp_path, write_yaml, small_
 
 def test_unknown_name_lists_available_and_closest():
     registry = Registry()
-    registry.add("model", "als", object, "p")
-    registry.add("model", "bpr", object, "p")
+    registry.add("model", "als", Model, "p")
+    registry.add("model", "bpr", Model, "p")
     with pytest.raises(PluginError, match=r"unknown model 'alss'; did you mean 'als'\? available: als, bpr"):
         registry.get("model", "alss")
+
+
+def test_registering_something_that_is_not_a_component_is_refused():
+    with pytest.raises(PluginError, match=r"registered metric 'x' as .*not a subclass of recframe\.Metric"):
+        Registry().add("metric", "x", Model, "my_plugin.py (file)")
 
 
 def make_distribution(root: Path, module_body: str, entry_value: str) -> None:
