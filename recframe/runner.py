@@ -30,7 +30,7 @@ RESULT_COLUMNS = [
     "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
     "value", "status", "reason", "fit_seconds", "eval_seconds", "details",
 ]  # fmt: skip
-REPORTED_LIBRARIES = ("recframe", "numpy", "scipy", "pandas", "scikit-learn", "pluggy", "PyYAML")
+REPORTED_LIBRARIES = ("recframe", "numpy", "scipy", "pandas", "scikit-learn", "numba", "pluggy", "PyYAML")
 
 
 @dataclass(frozen=True)

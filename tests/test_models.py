@@ -67,3 +67,21 @@ def test_synthetic_is_seeded_and_sized():
     assert set(np.unique(a.values)) <= {1, 2, 3, 4, 5}
     assert abs(len(a) / 50 - 10) < 2
     assert len(np.unique(np.stack([a.users, a.items]), axis=1)[0]) == len(a)  # no duplicate pairs
+
+
+def test_sgd_biased_learns_and_is_seeded(split):
+    from recframe_plugins.sgd import BiasedSGD
+
+    model = BiasedSGD(factors=8, epochs=30, learning_rate=0.01, random_state=0).fit(split.train)
+    assert model.training_rmse_[-1] < model.training_rmse_[0]
+    assert rmse(model, split) < rmse(Bias().fit(split.train), split)
+    again = BiasedSGD(factors=8, epochs=30, learning_rate=0.01, random_state=0).fit(split.train)
+    np.testing.assert_array_equal(model.item_factors_, again.item_factors_)
+    users, items = split.test.users[:10], split.test.items[:10]
+    expected = (
+        model.global_bias_
+        + model.user_bias_[users]
+        + model.item_bias_[items]
+        + np.einsum("ij,ij->i", model.user_factors_[users], model.item_factors_[items])
+    )
+    np.testing.assert_allclose(model.predict(users, items), expected)
