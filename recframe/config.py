@@ -10,18 +10,22 @@ import inspect
 import itertools
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from recframe.errors import ConfigError, PluginError
 from recframe.metric import Metric
 from recframe.plugins import Plugins, load_plugins
+from recframe.preprocess import DUPLICATE_POLICIES, TRANSFORMS, Preprocess
 from recframe.registry import Kind, did_you_mean
 from recframe.yaml_source import KeyPath, format_path, read_yaml
 
 TOP_LEVEL_KEYS = ("name", "seed", "plugins", "dataset", "split", "factors", "models", "metrics", "evaluation")
 COMPONENT_KEYS = ("type", "params")
+DATASET_KEYS = ("type", "params", "preprocess")
+SPLIT_KEYS = ("type", "params", "cold_start")
+COLD_START_POLICIES = ("keep", "drop")
 MODEL_KEYS = ("type", "name", "params", "grid", "factors")
 EVALUATION_DEFAULTS: dict[str, Any] = {"relevance_threshold": 4.0, "exclude_seen": True, "batch_size": 1024}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
@@ -32,6 +36,8 @@ METRIC_PATTERN = re.compile(r"^\s*([A-Za-z][\w-]*)\s*(?:@\s*(\d+|\[[\d\s,]*\]))?
 class ComponentSpec:
     type: str
     params: dict[str, Any]
+    preprocess: Preprocess = field(default_factory=Preprocess)
+    cold_start: str = "keep"
 
 
 @dataclass(frozen=True)
@@ -159,8 +165,18 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
         check.problems.append(f"{label}: plugins: {error}")
         raise ConfigError(check.problems) from None
 
-    dataset = _component(check, plugins, "dataset", top.get("dataset"), base)
-    split = _component(check, plugins, "splitter", top.get("split"), base, key="split")
+    dataset = _component(check, plugins, "dataset", top.get("dataset"), base, allowed=DATASET_KEYS)
+    if isinstance(top.get("dataset"), Mapping) and "preprocess" in top["dataset"]:
+        dataset = replace(dataset, preprocess=_preprocess(check, top["dataset"]["preprocess"]))
+    split = _component(check, plugins, "splitter", top.get("split"), base, key="split", allowed=SPLIT_KEYS)
+    if isinstance(top.get("split"), Mapping) and "cold_start" in top["split"]:
+        policy = top["split"]["cold_start"]
+        if policy not in COLD_START_POLICIES:
+            check.fail(
+                ("split", "cold_start"), f"expected one of {', '.join(COLD_START_POLICIES)}, got {_describe(policy)}"
+            )
+        else:
+            split = replace(split, cold_start=policy)
     global_factors = check.positive_ints(top["factors"], ("factors",)) if "factors" in top else None
     variants = _models(check, plugins, top.get("models"), global_factors)
     metrics = _metrics(check, plugins, top.get("metrics"))
@@ -171,8 +187,8 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
         "name": name,
         "seed": seed,
         "plugins": [str(p) for p in plugin_files],
-        "dataset": {"type": dataset.type, "params": dataset.params},
-        "split": {"type": split.type, "params": split.params},
+        "dataset": {"type": dataset.type, "params": dataset.params, "preprocess": vars(dataset.preprocess)},
+        "split": {"type": split.type, "params": split.params, "cold_start": split.cold_start},
         "models": [{"name": v.label, "type": v.type, "params": v.params, "factors": list(v.factors)} for v in variants],
         "metrics": [m.label for m in metrics],
         "evaluation": vars(evaluation),
@@ -232,12 +248,18 @@ def _param_names(factory: type) -> set[str] | None:
 
 
 def _component(
-    check: _Checker, plugins: Plugins, kind: Kind, value: Any, base: Path, key: str | None = None
+    check: _Checker,
+    plugins: Plugins,
+    kind: Kind,
+    value: Any,
+    base: Path,
+    key: str | None = None,
+    allowed: tuple[str, ...] = COMPONENT_KEYS,
 ) -> ComponentSpec:
     key = key or kind
     if isinstance(value, str):
         value = {"type": value}
-    spec = check.mapping(value, (key,), COMPONENT_KEYS)
+    spec = check.mapping(value, (key,), allowed)
     type_name = spec.get("type")
     if value is not None and not isinstance(type_name, str):
         check.fail((key, "type"), f"expected the name of a {kind}, got {_describe(type_name)}")
@@ -383,6 +405,26 @@ def _metrics(check: _Checker, plugins: Plugins, value: Any) -> list[Metric]:
             seen.add(metric.label)
             metrics.append(metric)
     return metrics
+
+
+def _preprocess(check: _Checker, value: Any) -> Preprocess:
+    path: KeyPath = ("dataset", "preprocess")
+    spec = check.mapping(value, path, tuple(Preprocess.__dataclass_fields__))
+    problems = len(check.problems)
+    if "duplicates" in spec and spec["duplicates"] not in DUPLICATE_POLICIES:
+        check.fail(
+            (*path, "duplicates"),
+            f"expected one of {', '.join(DUPLICATE_POLICIES)}, got {_describe(spec['duplicates'])}",
+        )
+    if "transform" in spec and spec["transform"] not in TRANSFORMS:
+        check.fail((*path, "transform"), f"expected one of {', '.join(TRANSFORMS)}, got {_describe(spec['transform'])}")
+    for key in ("min_user_ratings", "min_item_ratings", "k_core"):
+        if key in spec and (not _is_int(spec[key]) or spec[key] < 0):
+            check.fail((*path, key), f"expected a non-negative integer, got {_describe(spec[key])}")
+    for key in ("min_rating", "binarize_threshold"):
+        if key in spec and (isinstance(spec[key], bool) or not isinstance(spec[key], int | float)):
+            check.fail((*path, key), f"expected a number, got {_describe(spec[key])}")
+    return Preprocess(**spec) if len(check.problems) == problems else Preprocess()
 
 
 def _evaluation(check: _Checker, value: Any) -> EvaluationSpec:

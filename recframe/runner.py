@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from recframe import coldstart, preprocess
 from recframe.config import ExperimentConfig, ModelVariant, load_config
 from recframe.data import Interactions, Split
 from recframe.errors import DataError, InputError
@@ -70,24 +71,39 @@ def plan(config: ExperimentConfig, n_folds: int) -> list[Cell]:
     ]
 
 
-def load_data(config: ExperimentConfig) -> tuple[Interactions, list[Split]]:
+@dataclass
+class PreparedData:
+    """The cleaned dataset, its folds, and what cleaning and splitting did, with counts."""
+
+    data: Interactions
+    splits: list[Split]
+    preprocessing: dict[str, Any]
+    folds: list[dict[str, Any]]
+
+
+def load_data(config: ExperimentConfig) -> PreparedData:
     registry = config.plugins.registry
     dataset_class = registry.get("dataset", config.dataset.type).factory
     splitter_class = registry.get("splitter", config.split.type).factory
     data = _call(f"dataset '{config.dataset.type}'", lambda: dataset_class(**config.dataset.params).load())
     if len(data) == 0:
-        raise DataError(f"dataset '{config.dataset.type}' is empty; check its source and filters")
+        raise DataError(f"dataset '{config.dataset.type}' is empty; check its source")
+    data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
     splitter = splitter_class(**config.split.params)
-    splits = _call(f"split '{config.split.type}'", lambda: list(splitter.split(data, config.seed)))
-    if not splits:
+    raw_splits = _call(f"split '{config.split.type}'", lambda: list(splitter.split(data, config.seed)))
+    if not raw_splits:
         raise DataError(f"split '{config.split.type}' produced no folds")
-    for split in splits:
+    splits, folds = [], []
+    for raw in raw_splits:
+        split, counts = coldstart.apply_policy(raw, config.split.cold_start)
         if len(split.train) == 0 or len(split.test) == 0:
             raise DataError(
                 f"split '{config.split.type}' fold {split.fold} has an empty "
                 f"{'train' if len(split.train) == 0 else 'test'} set; adjust the split parameters"
             )
-    return data, splits
+        splits.append(split)
+        folds.append(counts)
+    return PreparedData(data, splits, preprocessing, folds)
 
 
 def _call(what: str, action: Any) -> Any:
@@ -184,7 +200,8 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    data, splits = load_data(config)
+    prepared = load_data(config)
+    data, splits = prepared.data, prepared.splits
     rows: list[dict[str, Any]] = []
     per_user: dict[tuple[str, int | None, int], pd.DataFrame] = {}
     failures: list[Failure] = []
@@ -212,7 +229,9 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
             "items": data.n_items,
             "interactions": len(data),
         },
-        "folds": [{"fold": s.fold, "train": len(s.train), "test": len(s.test)} for s in splits],
+        "preprocessing": prepared.preprocessing,
+        "folds": prepared.folds,
+        "cold_start_policy": config.split.cold_start,
         "metrics": [{"label": m.label, "kind": m.kind, "higher_is_better": m.higher_is_better} for m in config.metrics],
         "cells": {"planned": len(plan(config, len(splits))), "failed": len(failures)},
         "plugins": config.plugins.origins,

@@ -2,7 +2,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from recframe import DataError, load_config, run_experiment
+from recframe import ConfigError, DataError, load_config, run_experiment
 from recframe.leaderboard import aggregate, pivot
 from recframe.runner import plan
 
@@ -74,3 +74,28 @@ def test_empty_test_fold_is_a_data_error(small_config):
     small_config["split"] = {"type": "holdout", "params": {"test_fraction": 1.5}}
     with pytest.raises(DataError, match="test_fraction"):
         run_experiment(small_config)
+
+
+def test_preprocessing_and_cold_start_are_counted_in_the_manifest(small_config):
+    small_config["dataset"]["preprocess"] = {"k_core": 3, "min_rating": 2}
+    small_config["split"] = {"type": "holdout", "params": {"test_fraction": 0.5}, "cold_start": "drop"}
+    small_config["models"] = ["bias"]
+    results = run_experiment(small_config)
+    report = results.manifest["preprocessing"]
+    assert report["below_min_rating"] > 0
+    assert report["interactions_kept"] == results.manifest["dataset"]["interactions"]
+    [fold] = results.manifest["folds"]
+    assert fold["train"] + fold["test"] == report["interactions_kept"]
+    assert {"cold_users", "cold_items", "cold_test_interactions"} <= set(fold)
+    assert fold.get("test_after_drop", fold["test"]) == fold["test"] - fold["cold_test_interactions"]
+
+
+def test_preprocess_and_cold_start_keys_are_validated(small_config):
+    small_config["dataset"]["preprocess"] = {"duplicates": "first", "k_cor": 2}
+    small_config["split"]["cold_start"] = "ignore"
+    with pytest.raises(ConfigError) as caught:
+        load_config(small_config)
+    text = str(caught.value)
+    assert "dataset.preprocess.duplicates: expected one of error, keep-latest, mean, sum, got 'first'" in text
+    assert "did you mean 'k_core'?" in text
+    assert "split.cold_start: expected one of keep, drop, got 'ignore'" in text

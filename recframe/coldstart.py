@@ -1,0 +1,35 @@
+"""Users and items that appear in a fold's test set but never in its training set."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from recframe.data import Split
+
+
+def cold_start_counts(split: Split) -> dict[str, int]:
+    train_users = np.bincount(split.train.users, minlength=split.train.n_users) > 0
+    train_items = np.bincount(split.train.items, minlength=split.train.n_items) > 0
+    cold_user = ~train_users[split.test.users]
+    cold_item = ~train_items[split.test.items]
+    return {
+        "cold_users": len(np.unique(split.test.users[cold_user])),
+        "cold_items": len(np.unique(split.test.items[cold_item])),
+        "cold_test_interactions": int((cold_user | cold_item).sum()),
+    }
+
+
+def apply_policy(split: Split, policy: str) -> tuple[Split, dict[str, Any]]:
+    """``keep`` leaves cold test interactions to the models' documented fallback;
+    ``drop`` removes them from the test set. Either way they are counted."""
+    counts: dict[str, Any] = {"fold": split.fold, "train": len(split.train), "test": len(split.test)}
+    counts.update(cold_start_counts(split))
+    if policy == "drop" and counts["cold_test_interactions"]:
+        train_users = np.bincount(split.train.users, minlength=split.train.n_users) > 0
+        train_items = np.bincount(split.train.items, minlength=split.train.n_items) > 0
+        warm = train_users[split.test.users] & train_items[split.test.items]
+        split = Split(split.train, split.test.subset(warm), split.fold)
+        counts["test_after_drop"] = len(split.test)
+    return split, counts
