@@ -59,7 +59,7 @@ def test_validate_ok_and_debug_shows_traceback(write_yaml, small_config, tmp_pat
 def test_bad_data_exits_2_with_file_and_line(tmp_path, write_yaml):
     (tmp_path / "ratings.csv").write_text("user,item,rating\n1,2,4\n1,3,five\n")
     config = {
-        "dataset": {"type": "csv", "params": {"path": "ratings.csv"}},
+        "dataset": {"type": "table", "params": {"path": "ratings.csv"}},
         "split": "holdout",
         "models": ["bias"],
         "metrics": ["rmse"],

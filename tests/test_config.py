@@ -113,6 +113,6 @@ def test_duplicate_model_names(write_yaml, small_config):
 
 
 def test_dataset_paths_are_relative_to_the_yaml_file(tmp_path, write_yaml, small_config):
-    small_config["dataset"] = {"type": "csv", "params": {"path": "ratings.csv"}}
+    small_config["dataset"] = {"type": "table", "params": {"path": "ratings.csv"}}
     config = load_config(write_yaml(small_config))
     assert config.dataset.params["path"] == str(tmp_path / "ratings.csv")

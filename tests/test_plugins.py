@@ -38,7 +38,9 @@ def test_builtins_come_from_our_own_entry_points():
     plugins = load_plugins()
     entry = plugins.registry.get("model", "truncated-svd")
     assert entry.plugin.startswith("recframe_plugins.sklearn_models (built-in, recframe ")
-    assert {"csv", "synthetic", "movielens-latest-small"} <= set(plugins.registry.names("dataset"))
+    assert {"table", "synthetic", "synthetic-uniform", "hetrec-lastfm", "movielens-latest-small"} <= set(
+        plugins.registry.names("dataset")
+    )
 
 
 def test_plugin_file_from_yaml_reaches_the_leaderboard(tmp_path, write_yaml, small_config):
