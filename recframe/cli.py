@@ -7,6 +7,7 @@ Exit codes: 0 ok, 1 some cells failed (the rest are still reported), 2 bad input
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -16,7 +17,8 @@ from recframe.leaderboard import aggregate, pivot, to_text
 from recframe.plugins import load_plugins
 from recframe.registry import KINDS
 from recframe.report import results_directory, write_results
-from recframe.runner import run_experiment
+from recframe.runner import load_data, run_experiment
+from recframe.stats import dataset_stats, format_stats
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -30,6 +32,15 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check an experiment config without running it")
     validate.add_argument("config", type=Path)
     commands.add_parser("plugins", help="list datasets, splitters, models and metrics, and blocked plugins")
+    data = commands.add_parser("data", help="describe or fetch datasets").add_subparsers(
+        dest="data_command", required=True
+    )
+    stats = data.add_parser("stats", help="users, items, sparsity, distributions, and each fold with cold-start counts")
+    stats.add_argument("config", type=Path, help="an experiment config (its dataset, preprocessing and split)")
+    stats.add_argument("--json", action="store_true", help="print JSON instead of text")
+    fetch = data.add_parser("fetch", help="download a MovieLens archive from GroupLens and verify its checksum")
+    fetch.add_argument("name", help="e.g. ml-100k, ml-1m, ml-20m")
+    fetch.add_argument("--home", type=Path, help="data home (default: $RECFRAME_DATA or ~/.cache/recframe)")
     return parser
 
 
@@ -71,7 +82,26 @@ def _plugins(_: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "validate": _validate, "plugins": _plugins}
+def _data(args: argparse.Namespace) -> int:
+    if args.data_command == "fetch":
+        from recframe.datahome import fetch
+
+        print(f"{args.name}: ready in {fetch(args.name, args.home)}")
+        return 0
+    config = load_config(args.config)
+    prepared = load_data(config)
+    stats = dataset_stats(prepared.data)
+    if args.json:
+        print(
+            json.dumps({"dataset": stats, "preprocessing": prepared.preprocessing, "folds": prepared.folds}, indent=2)
+        )
+    else:
+        print(f"{config.dataset.type} split by {config.split.type} (cold start: {config.split.cold_start})")
+        print(format_stats(stats, prepared.folds, prepared.preprocessing), end="")
+    return 0
+
+
+COMMANDS = {"run": _run, "validate": _validate, "plugins": _plugins, "data": _data}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -111,3 +111,18 @@ def test_readme_plugin_example_runs(tmp_path, write_yaml, small_config):
     rmse = board[board["metric"] == "RMSE"].set_index(["model", "k"])["mean"]
     assert set(rmse.index.get_level_values("k").dropna()) == {2.0, 4.0}
     assert rmse[("centered-svd", 2.0)] < 3.0
+
+
+def test_data_stats_describes_dataset_and_folds(tmp_path, write_yaml, small_config):
+    small_config["split"]["cold_start"] = "drop"
+    config = str(write_yaml(small_config))
+    text = recframe("data", "stats", config, cwd=tmp_path)
+    assert text.returncode == 0, text.stderr
+    assert re.search(r"users 120  items \d+  interactions [\d,]+  sparsity \d+\.\d+%", text.stdout)
+    assert len(re.findall(r"^fold \d: train", text.stdout, flags=re.M)) == 3 and "cold-start users" in text.stdout
+    report = json.loads(recframe("data", "stats", config, "--json", cwd=tmp_path).stdout)
+    folds = report["folds"]
+    assert sum(f["test"] for f in folds) == report["dataset"]["interactions"]
+    assert all(f.get("test_after_drop", f["test"]) == f["test"] - f["cold_test_interactions"] for f in folds)
+    assert set(report["dataset"]["values"]) <= {"1", "2", "3", "4", "5"}
+    assert report["dataset"]["per_user"]["min"] >= 1
