@@ -17,6 +17,7 @@ from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
 from recframe.metric import CatalogMetric, Metric, RankingMetric, RatingMetric
 from recframe.model import Model
+from recframe.topk import top_k_indices
 
 
 class ModelOutputError(RuntimeError):
@@ -71,7 +72,11 @@ def relevance_matrix(test: Interactions, threshold: float) -> sp.csr_matrix:
 
 def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
     """Top-``k`` item indices per user (-1 where fewer candidates); ties -> lower index."""
-    scores = np.array(model.score(users), dtype=np.float64)
+    scores = np.asarray(model.score(users))
+    if scores.dtype not in (np.float32, np.float64):
+        scores = scores.astype(np.float64)
+    if seen is not None and not scores.flags.writeable:
+        scores = scores.copy()
     if scores.shape != (len(users), seen.shape[1] if seen is not None else scores.shape[1]):
         raise ModelOutputError(f"score returned shape {scores.shape} for {len(users)} users")
     if np.isnan(scores).any():
@@ -79,10 +84,7 @@ def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -
     if seen is not None:
         rows = seen[users]
         scores[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
-    k = min(k, scores.shape[1])
-    order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-    order[np.take_along_axis(scores, order, axis=1) == -np.inf] = -1
-    return order.astype(np.int32)
+    return top_k_indices(scores, k)
 
 
 def _ranking_metrics(
