@@ -1,4 +1,7 @@
-"""Built-in metrics. Ranking metrics read the cell's top-K hit matrix; definitions in README."""
+"""Built-in metrics. Definitions (also in the README) are in each docstring.
+
+Ranking metrics read the cell's one ``RankedLists``; they never rank.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +11,12 @@ import numpy as np
 
 from recframe import CatalogMetric, RankingMetric, RatingMetric, hookimpl
 from recframe.hookspecs import Register
+from recframe.metric import RankedLists
 
 
 class RMSE(RatingMetric):
+    """sqrt(mean((predicted - true)^2)) over all test pairs."""
+
     name: ClassVar[str] = "RMSE"
     higher_is_better: ClassVar[bool] = False
 
@@ -19,6 +25,8 @@ class RMSE(RatingMetric):
 
 
 class MAE(RatingMetric):
+    """mean(|predicted - true|) over all test pairs."""
+
     name: ClassVar[str] = "MAE"
     higher_is_better: ClassVar[bool] = False
 
@@ -26,13 +34,17 @@ class MAE(RatingMetric):
         return float(np.mean(np.abs(predicted - true)))
 
 
+def _discounts(k: int) -> np.ndarray:
+    return 1.0 / np.log2(np.arange(2, k + 2))
+
+
 class Precision(RankingMetric):
     """Relevant items in the top K, divided by K (also when fewer than K candidates exist)."""
 
     name: ClassVar[str] = "Precision"
 
-    def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        return hits.sum(axis=1) / float(self.k or hits.shape[1])
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        return np.asarray(lists.hits.sum(axis=1) / float(self.k or lists.hits.shape[1]))
 
 
 class Recall(RankingMetric):
@@ -40,31 +52,63 @@ class Recall(RankingMetric):
 
     name: ClassVar[str] = "Recall"
 
-    def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        return hits.sum(axis=1) / n_relevant
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        return np.asarray(lists.hits.sum(axis=1) / lists.n_relevant)
 
 
 class HitRate(RankingMetric):
-    """1 when at least one relevant item is in the top K."""
+    """1 when at least one relevant item is in the top K, else 0."""
 
     name: ClassVar[str] = "HitRate"
 
-    def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        return np.asarray(hits.any(axis=1), dtype=np.float64)
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        return np.asarray(lists.hits.any(axis=1), dtype=np.float64)
 
 
 class NDCG(RankingMetric):
-    """Binary-gain NDCG: DCG = sum of 1/log2(rank + 1) over hits; the ideal list puts
-    min(|relevant|, K) relevant items first."""
+    """Binary-gain NDCG@K: DCG = sum over hits at rank r of 1 / log2(r + 1); the ideal
+    list has min(|relevant|, K) hits first."""
 
     name: ClassVar[str] = "NDCG"
 
-    def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        cutoff = self.k or hits.shape[1]
-        discounts = 1.0 / np.log2(np.arange(2, cutoff + 2))
-        dcg = hits.astype(np.float64) @ discounts[: hits.shape[1]]
-        ideal = np.cumsum(discounts)[np.minimum(n_relevant, cutoff) - 1]
-        return np.asarray(dcg / ideal)
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        discounts = _discounts(lists.hits.shape[1])
+        ideal = np.cumsum(discounts)[np.minimum(lists.n_relevant, len(discounts)) - 1]
+        return np.asarray(lists.hits @ discounts / ideal)
+
+
+class GradedNDCG(RankingMetric):
+    """Graded NDCG@K: gain = the test rating of a relevant item (linear gain, as in
+    trec_eval), 0 otherwise; the ideal list sorts the user's relevant ratings."""
+
+    name: ClassVar[str] = "GradedNDCG"
+
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        discounts = _discounts(lists.gains.shape[1])
+        return np.asarray((lists.gains @ discounts) / (lists.ideal_gains @ discounts))
+
+
+class MAP(RankingMetric):
+    """Average precision@K: the mean, over relevant items in the top K, of precision at
+    their rank, divided by min(|relevant|, K) so that a perfect list scores 1."""
+
+    name: ClassVar[str] = "MAP"
+
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        k = lists.hits.shape[1]
+        precision_at = np.cumsum(lists.hits, axis=1) / np.arange(1, k + 1)
+        return np.asarray((precision_at * lists.hits).sum(axis=1) / np.minimum(lists.n_relevant, k))
+
+
+class MRR(RankingMetric):
+    """1 / rank of the first relevant item in the top K, 0 when there is none."""
+
+    name: ClassVar[str] = "MRR"
+
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        first = np.argmax(lists.hits, axis=1)
+        found = lists.hits.any(axis=1)
+        return np.where(found, 1.0 / (first + 1), 0.0)
 
 
 class Coverage(CatalogMetric):
@@ -72,12 +116,55 @@ class Coverage(CatalogMetric):
 
     name: ClassVar[str] = "Coverage"
 
-    def compute(self, top_items: np.ndarray, n_items: int) -> float:
-        recommended = np.unique(top_items[top_items >= 0])
-        return len(recommended) / n_items
+    def compute(self, top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> float:
+        return len(np.unique(top_items[top_items >= 0])) / len(item_counts)
+
+
+class Popularity(CatalogMetric):
+    """Average recommendation popularity: the mean, over every listed item, of the share of
+    training users who interacted with it."""
+
+    name: ClassVar[str] = "Popularity"
+    higher_is_better: ClassVar[bool] = False
+
+    def compute(self, top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> float:
+        listed = top_items[top_items >= 0]
+        return float(item_counts[listed].mean() / n_users) if len(listed) else float("nan")
+
+
+class Novelty(CatalogMetric):
+    """Mean self-information -log2(p(i)) of listed items, p(i) = (training users of i + 1) /
+    (training users + 1), so never-seen items are finite and the most novel."""
+
+    name: ClassVar[str] = "Novelty"
+
+    def compute(self, top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> float:
+        listed = top_items[top_items >= 0]
+        if not len(listed):
+            return float("nan")
+        return float(np.mean(-np.log2((item_counts[listed] + 1.0) / (n_users + 1.0))))
+
+
+class Gini(CatalogMetric):
+    """Gini coefficient of exposure: how unequally the top-K slots are spread over the whole
+    catalogue (never-listed items count as 0). 0 = every item equally often, 1 = one item."""
+
+    name: ClassVar[str] = "Gini"
+    higher_is_better: ClassVar[bool] = False
+
+    def compute(self, top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> float:
+        exposure = np.sort(np.bincount(top_items[top_items >= 0], minlength=len(item_counts))).astype(np.float64)
+        n, total = len(exposure), exposure.sum()
+        if total == 0 or n < 2:
+            return float("nan")
+        ranks = np.arange(1, n + 1)
+        return float(((2 * ranks - n - 1) * exposure).sum() / ((n - 1) * total))
+
+
+BUILT_IN = (RMSE, MAE, Precision, Recall, HitRate, NDCG, GradedNDCG, MAP, MRR, Coverage, Popularity, Novelty, Gini)
 
 
 @hookimpl
 def recframe_register_metrics(register: Register) -> None:
-    for metric in (RMSE, MAE, Precision, Recall, HitRate, NDCG, Coverage):
+    for metric in BUILT_IN:
         register(metric.name.lower(), metric)

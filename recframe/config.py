@@ -27,7 +27,12 @@ DATASET_KEYS = ("type", "params", "preprocess")
 SPLIT_KEYS = ("type", "params", "cold_start")
 COLD_START_POLICIES = ("keep", "drop")
 MODEL_KEYS = ("type", "name", "params", "grid", "factors")
-EVALUATION_DEFAULTS: dict[str, Any] = {"relevance_threshold": 4.0, "exclude_seen": True, "batch_size": 1024}
+EVALUATION_DEFAULTS: dict[str, Any] = {
+    "relevance_threshold": 4.0,
+    "exclude_seen": True,
+    "batch_size": "auto",
+    "memory_budget_mb": 512,
+}
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 METRIC_PATTERN = re.compile(r"^\s*([A-Za-z][\w-]*)\s*(?:@\s*(\d+|\[[\d\s,]*\]))?\s*$")
 
@@ -55,7 +60,8 @@ class ModelVariant:
 class EvaluationSpec:
     relevance_threshold: float = 4.0
     exclude_seen: bool = True
-    batch_size: int = 1024
+    batch_size: int | None = None  # None: from memory_budget_mb
+    memory_budget_mb: float = 512.0
 
 
 @dataclass
@@ -435,8 +441,14 @@ def _evaluation(check: _Checker, value: Any) -> EvaluationSpec:
         check.fail(("evaluation", "relevance_threshold"), f"expected a number, got {_describe(threshold)}")
     if not isinstance(merged["exclude_seen"], bool):
         check.fail(("evaluation", "exclude_seen"), f"expected true or false, got {_describe(merged['exclude_seen'])}")
-    if not _is_int(merged["batch_size"]) or merged["batch_size"] < 1:
-        check.fail(("evaluation", "batch_size"), f"expected a positive integer, got {_describe(merged['batch_size'])}")
+    batch_size = merged["batch_size"]
+    if batch_size != "auto" and (not _is_int(batch_size) or batch_size < 1):
+        check.fail(("evaluation", "batch_size"), f"expected 'auto' or a positive integer, got {_describe(batch_size)}")
+    budget = merged["memory_budget_mb"]
+    if isinstance(budget, bool) or not isinstance(budget, int | float) or budget <= 0:
+        check.fail(("evaluation", "memory_budget_mb"), f"expected a positive number, got {_describe(budget)}")
     if len(check.problems):
         return EvaluationSpec()
-    return EvaluationSpec(float(threshold), merged["exclude_seen"], merged["batch_size"])
+    return EvaluationSpec(
+        float(threshold), merged["exclude_seen"], None if batch_size == "auto" else batch_size, float(budget)
+    )

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 
 from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
-from recframe.metric import CatalogMetric, Metric, RankingMetric, RatingMetric
+from recframe.metric import CatalogMetric, Metric, RankedLists, RankingMetric, RatingMetric
 from recframe.model import Model
 from recframe.topk import top_k_indices
 
@@ -60,14 +60,33 @@ def _rating_metrics(model: Model, test: Interactions, metrics: list[RatingMetric
 
 
 def relevance_matrix(test: Interactions, threshold: float) -> sp.csr_matrix:
-    """users x items booleans: test interactions whose value reaches the threshold."""
+    """users x items test ratings of the relevant test interactions (rating >= threshold)."""
     keep = test.values >= threshold
     matrix = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=bool), (test.users[keep], test.items[keep])),
+        (test.values[keep].astype(np.float64), (test.users[keep], test.items[keep])),
         shape=(test.n_users, test.n_items),
     )
     matrix.sum_duplicates()
+    matrix.eliminate_zeros()
     return matrix
+
+
+def ideal_gains(relevant: sp.csr_matrix, k: int) -> np.ndarray:
+    """Each row's relevant ratings in descending order, zero-padded or cut to ``k``."""
+    rows = np.repeat(np.arange(relevant.shape[0]), np.diff(relevant.indptr))
+    order = np.lexsort((-relevant.data, rows))
+    rows, values = rows[order], relevant.data[order]
+    rank = np.arange(len(rows)) - relevant.indptr[rows]
+    keep = rank < k
+    ideal = np.zeros((relevant.shape[0], k))
+    ideal[rows[keep], rank[keep]] = values[keep]
+    return ideal
+
+
+def batch_size_for(n_items: int, memory_budget_mb: float) -> int:
+    """Users per batch so that the score block and its working copies fit the budget."""
+    bytes_per_user = n_items * 8 * 3  # float64 scores, mask copy, dense relevance row
+    return max(1, int(memory_budget_mb * 2**20 // bytes_per_user))
 
 
 def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
@@ -84,7 +103,10 @@ def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -
     if seen is not None:
         rows = seen[users]
         scores[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
-    return top_k_indices(scores, k)
+    top = top_k_indices(scores, k)
+    if top.shape[1] < k:  # fewer items than K: pad so every list has K slots
+        top = np.hstack([top, np.full((len(top), k - top.shape[1]), -1, dtype=top.dtype)])
+    return top
 
 
 def _ranking_metrics(
@@ -99,28 +121,38 @@ def _ranking_metrics(
     n_relevant = np.diff(relevant.indptr)
     test_users = np.unique(split.test.users)
     seen = split.train.csr if spec.exclude_seen else None
-    lists, hits = [], []
-    for start in range(0, len(test_users), spec.batch_size):
-        batch = test_users[start : start + spec.batch_size]
+    batch_size = spec.batch_size or batch_size_for(split.train.n_items, spec.memory_budget_mb)
+    lists, gains = [], []
+    for start in range(0, len(test_users), batch_size):
+        batch = test_users[start : start + batch_size]
         top = top_k(model, batch, seen, k)
-        dense_relevant = relevant[batch].toarray()
-        hit = np.take_along_axis(dense_relevant, np.maximum(top, 0), axis=1) & (top >= 0)
+        # the test rating of each listed item, 0 when it is not relevant (or padding)
+        listed_gain = np.take_along_axis(relevant[batch].toarray(), np.maximum(top, 0), axis=1) * (top >= 0)
         lists.append(top)
-        hits.append(hit)
+        gains.append(listed_gain)
     top_items = np.concatenate(lists)
-    hit_matrix = np.concatenate(hits)
+    gain_matrix = np.concatenate(gains)
     evaluated = n_relevant[test_users] > 0
     out.evaluated_users = test_users[evaluated]
     out.details = {
         "test_users": len(test_users),
         "users_evaluated": int(evaluated.sum()),
         "users_without_relevant_items": int((~evaluated).sum()),
+        "batch_size": int(batch_size),
     }
+    ranked = RankedLists(
+        hits=gain_matrix[evaluated] > 0,
+        gains=gain_matrix[evaluated],
+        ideal_gains=ideal_gains(relevant[out.evaluated_users], k),
+        n_relevant=n_relevant[out.evaluated_users],
+    )
+    item_counts = np.bincount(split.train.items, minlength=split.train.n_items)
+    train_users = int((np.bincount(split.train.users, minlength=split.train.n_users) > 0).sum())
     for metric in metrics:
         cut = metric.k or k
         if isinstance(metric, RankingMetric):
-            values = metric.per_user(hit_matrix[evaluated, :cut], n_relevant[test_users][evaluated])
+            values = metric.per_user(ranked.head(cut))
             out.per_user[metric.label] = values
             out.values[metric.label] = float(values.mean()) if len(values) else float("nan")
         else:
-            out.values[metric.label] = float(metric.compute(top_items[:, :cut], split.train.n_items))
+            out.values[metric.label] = float(metric.compute(top_items[:, :cut], item_counts, train_users))

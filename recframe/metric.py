@@ -6,6 +6,7 @@ Ranking metrics never rank: they read the one top-K hit matrix computed per cell
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import ClassVar, Literal
 
 import numpy as np
@@ -48,9 +49,8 @@ class RankingMetric(Metric):
     needs_cutoff: ClassVar[bool] = True
 
     @abstractmethod
-    def per_user(self, hits: np.ndarray, n_relevant: np.ndarray) -> np.ndarray:
-        """Values per user from ``hits`` (users x K booleans, rank order) and each user's
-        number of relevant test items (always >= 1; users with none are excluded)."""
+    def per_user(self, lists: RankedLists) -> np.ndarray:
+        """One value per evaluated user from the top-``self.k`` columns of ``lists``."""
 
 
 class CatalogMetric(Metric):
@@ -60,5 +60,26 @@ class CatalogMetric(Metric):
     needs_cutoff: ClassVar[bool] = True
 
     @abstractmethod
-    def compute(self, top_items: np.ndarray, n_items: int) -> float:
-        """From ``top_items`` (users x K item indices, -1 where a list is short)."""
+    def compute(self, top_items: np.ndarray, item_counts: np.ndarray, n_users: int) -> float:
+        """From ``top_items`` (users x K item indices, -1 where a list is short), each
+        item's number of training interactions and the number of training users."""
+
+
+@dataclass(frozen=True)
+class RankedLists:
+    """What ranking metrics read, computed once per cell; rows are evaluated users
+    (those with at least one relevant test item), columns ranks 1..K.
+
+    ``hits``: the item at that rank is relevant. ``gains``: its test rating when
+    relevant, else 0 (for graded metrics). ``ideal_gains``: the user's relevant
+    test ratings sorted in descending order, zero-padded to K. ``n_relevant``: the
+    user's number of relevant test items (>= 1).
+    """
+
+    hits: np.ndarray
+    gains: np.ndarray
+    ideal_gains: np.ndarray
+    n_relevant: np.ndarray
+
+    def head(self, k: int) -> RankedLists:
+        return RankedLists(self.hits[:, :k], self.gains[:, :k], self.ideal_gains[:, :k], self.n_relevant)
