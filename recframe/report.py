@@ -57,6 +57,9 @@ def _write_all(results: Results, directory: Path) -> None:
     (directory / "leaderboard.md").write_text(title + to_markdown(pivot(summary, metrics, marker="**")) + notes)
     (directory / "config.yaml").write_text(yaml.safe_dump(results.config.resolved, sort_keys=False))
     (directory / "manifest.json").write_text(json.dumps(results.manifest, indent=2, default=str) + "\n")
+    per_user = results.per_user_table()
+    if not per_user.empty:
+        per_user.to_parquet(directory / "per_user.parquet", index=False)
     if results.failures:
         log = [
             f"{f.cell.variant.label} k={f.cell.k} fold={f.cell.fold}: {f.error}\n{f.traceback}"

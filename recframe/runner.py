@@ -61,6 +61,16 @@ class Results:
     def failed(self) -> bool:
         return bool(self.failures)
 
+    def per_user_table(self) -> pd.DataFrame:
+        """Per-user ranking metric values of every cell: model, k, fold, user (index), one column per metric."""
+        frames = [frame.assign(model=model, k=k, fold=fold) for (model, k, fold), frame in self.per_user.items()]
+        if not frames:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        first = ["model", "k", "fold", "user"]
+        table["k"] = table["k"].astype("Int64")
+        return table[first + [c for c in table.columns if c not in first]]
+
 
 def plan(config: ExperimentConfig, n_folds: int) -> list[Cell]:
     return [
@@ -232,7 +242,15 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
         "preprocessing": prepared.preprocessing,
         "folds": prepared.folds,
         "cold_start_policy": config.split.cold_start,
-        "metrics": [{"label": m.label, "kind": m.kind, "higher_is_better": m.higher_is_better} for m in config.metrics],
+        "metrics": [
+            {
+                "label": m.label,
+                "kind": m.kind,
+                "higher_is_better": m.higher_is_better,
+                "definition": " ".join((type(m).__doc__ or "").split()),
+            }
+            for m in config.metrics
+        ],
         "cells": {"planned": len(plan(config, len(splits))), "failed": len(failures)},
         "plugins": config.plugins.origins,
         "versions": library_versions(),

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from conftest import REPO
 
@@ -21,14 +22,21 @@ def test_run_writes_every_result_file(tmp_path, write_yaml, small_config):
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "cells.csv", "config.yaml", "leaderboard.csv", "leaderboard.md", "manifest.json",
+        "cells.csv", "config.yaml", "leaderboard.csv", "leaderboard.md", "manifest.json", "per_user.parquet",
     ]  # fmt: skip
+    cells = pd.read_csv(folder / "cells.csv")
+    per_user = pd.read_parquet(folder / "per_user.parquet")
+    svd = per_user[(per_user["model"] == "truncated-svd") & (per_user["k"] == 2) & (per_user["fold"] == 0)]
+    cell = cells[(cells["model"] == "truncated-svd") & (cells["k"] == 2) & (cells["fold"] == 0)]
+    assert svd["NDCG@5"].mean() == pytest.approx(cell.loc[cell["metric"] == "NDCG@5", "value"].item())
+    assert svd["user"].is_unique
     cells = pd.read_csv(folder / "cells.csv")
     assert set(cells["status"]) == {"ok", "unavailable"}
     markdown = (folder / "leaderboard.md").read_text()
     assert "| most-popular | – | n/a | n/a |" in markdown and markdown.count("**") >= 10
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["seed"] == 3 and manifest["versions"]["numpy"].startswith("2.")
+    assert "1 / log2(r + 1)" in next(m for m in manifest["metrics"] if m["label"] == "NDCG@5")["definition"]
     assert yaml.safe_load((folder / "config.yaml").read_text())["metrics"][0] == "RMSE"
     assert "NDCG@5" in done.stdout and "most-popular" in done.stdout
     assert not list((tmp_path / "out").glob(".small*")), "staging directory left behind"
