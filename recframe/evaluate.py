@@ -17,7 +17,7 @@ from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
 from recframe.metric import CatalogMetric, Metric, RankedLists, RankingMetric, RatingMetric
 from recframe.model import Model
-from recframe.topk import top_k_indices
+from recframe.topk import listed_values, top_k_indices
 
 
 class ModelOutputError(RuntimeError):
@@ -85,25 +85,18 @@ def ideal_gains(relevant: sp.csr_matrix, k: int) -> np.ndarray:
 
 def batch_size_for(n_items: int, memory_budget_mb: float) -> int:
     """Users per batch so that the score block and its working copies fit the budget."""
-    bytes_per_user = n_items * 8 * 3  # float64 scores, mask copy, dense relevance row
+    bytes_per_user = n_items * 8 * 2  # float64 scores and one temporary of the model's
     return max(1, int(memory_budget_mb * 2**20 // bytes_per_user))
 
 
 def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
     """Top-``k`` item indices per user (-1 where fewer candidates); ties -> lower index."""
     scores = np.asarray(model.score(users))
-    if scores.dtype not in (np.float32, np.float64):
-        scores = scores.astype(np.float64)
-    if seen is not None and not scores.flags.writeable:
-        scores = scores.copy()
     if scores.shape != (len(users), seen.shape[1] if seen is not None else scores.shape[1]):
         raise ModelOutputError(f"score returned shape {scores.shape} for {len(users)} users")
     if np.isnan(scores).any():
         raise ModelOutputError("score returned NaN")
-    if seen is not None:
-        rows = seen[users]
-        scores[np.repeat(np.arange(len(users)), np.diff(rows.indptr)), rows.indices] = -np.inf
-    top = top_k_indices(scores, k)
+    top = top_k_indices(scores, k, seen, users)
     if top.shape[1] < k:  # fewer items than K: pad so every list has K slots
         top = np.hstack([top, np.full((len(top), k - top.shape[1]), -1, dtype=top.dtype)])
     return top
@@ -126,8 +119,7 @@ def _ranking_metrics(
     for start in range(0, len(test_users), batch_size):
         batch = test_users[start : start + batch_size]
         top = top_k(model, batch, seen, k)
-        # the test rating of each listed item, 0 when it is not relevant (or padding)
-        listed_gain = np.take_along_axis(relevant[batch].toarray(), np.maximum(top, 0), axis=1) * (top >= 0)
+        listed_gain = listed_values(top, relevant, batch)  # test rating if relevant, else 0
         lists.append(top)
         gains.append(listed_gain)
     top_items = np.concatenate(lists)
