@@ -23,6 +23,9 @@ class RMSE(RatingMetric):
     def compute(self, predicted: np.ndarray, true: np.ndarray) -> float:
         return float(np.sqrt(np.mean((predicted - true) ** 2)))
 
+    def per_user(self, predicted: np.ndarray, true: np.ndarray, users: np.ndarray) -> np.ndarray:
+        return np.sqrt(_mean_by_user((predicted - true) ** 2, users))
+
 
 class MAE(RatingMetric):
     """mean(|predicted - true|) over all test pairs."""
@@ -32,6 +35,15 @@ class MAE(RatingMetric):
 
     def compute(self, predicted: np.ndarray, true: np.ndarray) -> float:
         return float(np.mean(np.abs(predicted - true)))
+
+    def per_user(self, predicted: np.ndarray, true: np.ndarray, users: np.ndarray) -> np.ndarray:
+        return _mean_by_user(np.abs(predicted - true), users)
+
+
+def _mean_by_user(values: np.ndarray, users: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per user, for the users present, in ascending order."""
+    present, group = np.unique(users, return_inverse=True)
+    return np.bincount(group, weights=values, minlength=len(present)) / np.bincount(group, minlength=len(present))
 
 
 def _discounts(k: int) -> np.ndarray:

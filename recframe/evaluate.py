@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recframe.config import EvaluationSpec
@@ -26,11 +27,29 @@ class ModelOutputError(RuntimeError):
 
 @dataclass
 class CellEvaluation:
+    """One cell's metric values. ``per_user`` holds ranking metrics' values aligned with
+    ``evaluated_users``; ``rating_per_user`` rating metrics' values aligned with
+    ``rated_users`` (every user with a test pair)."""
+
     values: dict[str, float] = field(default_factory=dict)
     unavailable: dict[str, str] = field(default_factory=dict)
     per_user: dict[str, np.ndarray] = field(default_factory=dict)
     evaluated_users: np.ndarray | None = None
+    rating_per_user: dict[str, np.ndarray] = field(default_factory=dict)
+    rated_users: np.ndarray | None = None
     details: dict[str, int] = field(default_factory=dict)
+
+    def per_user_frame(self) -> pd.DataFrame | None:
+        """Every per-user value: a ``user`` column (index) and one column per metric;
+        NaN where a user is not evaluated by a metric (e.g. no relevant test item)."""
+        frames = [
+            pd.DataFrame(values, index=pd.Index(users, name="user"))
+            for users, values in ((self.rated_users, self.rating_per_user), (self.evaluated_users, self.per_user))
+            if values and users is not None
+        ]
+        if not frames:
+            return None
+        return pd.concat(frames, axis=1).sort_index().reset_index()
 
 
 def evaluate(model: Model, split: Split, metrics: list[Metric], spec: EvaluationSpec) -> CellEvaluation:
@@ -55,8 +74,12 @@ def _rating_metrics(model: Model, test: Interactions, metrics: list[RatingMetric
     if np.isnan(predicted).any():
         raise ModelOutputError(f"predict returned NaN for {int(np.isnan(predicted).sum())} pairs")
     true = test.values.astype(np.float64)
+    out.rated_users = np.unique(test.users)
     for metric in metrics:
         out.values[metric.label] = float(metric.compute(predicted, true))
+        per_user = metric.per_user(predicted, true, test.users)
+        if per_user is not None:
+            out.rating_per_user[metric.label] = per_user
 
 
 def relevance_matrix(test: Interactions, threshold: float) -> sp.csr_matrix:

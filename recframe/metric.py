@@ -41,6 +41,11 @@ class RatingMetric(Metric):
     def compute(self, predicted: np.ndarray, true: np.ndarray) -> float:
         """The metric over all test pairs."""
 
+    def per_user(self, predicted: np.ndarray, true: np.ndarray, users: np.ndarray) -> np.ndarray | None:
+        """The metric over each user's test pairs, for the users ``np.unique(users)`` in
+        order; None when the metric has no per-user form."""
+        return None
+
 
 class RankingMetric(Metric):
     """A per-user metric of a top-K list; the cell's value is the mean over users."""

@@ -174,10 +174,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
                 "details": json.dumps(details, sort_keys=True, default=str),
             }
         )
-    per_user = None
-    if evaluation.per_user and evaluation.evaluated_users is not None:
-        per_user = pd.DataFrame({"user": evaluation.evaluated_users, **evaluation.per_user})
-    return rows, per_user
+    return rows, evaluation.per_user_frame()
 
 
 def _failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[str, Any]]:

@@ -30,6 +30,9 @@ def test_run_writes_every_result_file(tmp_path, write_yaml, small_config):
     cell = cells[(cells["model"] == "truncated-svd") & (cells["k"] == 2) & (cells["fold"] == 0)]
     assert svd["NDCG@5"].mean() == pytest.approx(cell.loc[cell["metric"] == "NDCG@5", "value"].item())
     assert svd["user"].is_unique
+    # per-user RMSE covers every test user; ranking metrics only users with a relevant item (NaN elsewhere)
+    assert svd["RMSE"].notna().all() and svd["NDCG@5"].isna().any()
+    assert len(svd) == len(pd.unique(svd["user"]))
     cells = pd.read_csv(folder / "cells.csv")
     assert set(cells["status"]) == {"ok", "unavailable"}
     markdown = (folder / "leaderboard.md").read_text()

@@ -62,6 +62,17 @@ def test_rating_metrics_match_scikit_learn():
     assert MAE().compute(predicted, true) == pytest.approx(mean_absolute_error(true, predicted))
 
 
+def test_per_user_rating_metrics_match_scikit_learn_per_user():
+    rng = np.random.default_rng(1)
+    users = rng.integers(0, 7, 300)
+    true, predicted = rng.uniform(1, 5, 300), rng.uniform(1, 5, 300)
+    rmse, mae = RMSE().per_user(predicted, true, users), MAE().per_user(predicted, true, users)
+    for row, user in enumerate(np.unique(users)):
+        mine = users == user
+        assert rmse[row] == pytest.approx(np.sqrt(mean_squared_error(true[mine], predicted[mine])))
+        assert mae[row] == pytest.approx(mean_absolute_error(true[mine], predicted[mine]))
+
+
 def lists(hits, n_relevant, gains=None, ideal=None) -> RankedLists:
     hits = np.asarray(hits, dtype=bool)
     gains = hits.astype(float) if gains is None else np.asarray(gains, dtype=float)
