@@ -37,50 +37,83 @@ def _sift_down(heap_s: np.ndarray, heap_i: np.ndarray, size: int, position: int)
             return
 
 
-@numba.njit(parallel=True, cache=True)
-def _top_k(
+@numba.njit(cache=True)
+def _offer(heap_s: np.ndarray, heap_i: np.ndarray, size: int, k: int, score: float, item: int) -> int:
+    """Offer one candidate to the heap of the best ``k``; return the new size."""
+    if size < k:
+        # sift up
+        position = size
+        heap_s[position], heap_i[position] = score, item
+        while position > 0:
+            parent = (position - 1) // 2
+            if _better(heap_s[parent], heap_i[parent], heap_s[position], heap_i[position]):
+                heap_s[parent], heap_s[position] = heap_s[position], heap_s[parent]
+                heap_i[parent], heap_i[position] = heap_i[position], heap_i[parent]
+                position = parent
+            else:
+                break
+        return size + 1
+    if _better(score, item, heap_s[0], heap_i[0]):
+        heap_s[0], heap_i[0] = score, item
+        _sift_down(heap_s, heap_i, size, 0)
+    return size
+
+
+@numba.njit(cache=True)
+def _select_row(
+    scores: np.ndarray, k: int, excluded: np.ndarray, heap_s: np.ndarray, heap_i: np.ndarray, out: np.ndarray
+) -> None:
+    """The ``k`` best columns of one row into ``out``; ``excluded`` is sorted."""
+    n_items = scores.shape[0]
+    size = 0
+    start = 0
+    # the items between consecutive excluded items, so the hot loop has no exclusion test
+    for stop_index in range(excluded.shape[0] + 1):
+        stop = excluded[stop_index] if stop_index < excluded.shape[0] else n_items
+        for item in range(start, stop):
+            score = scores[item]
+            # almost every item is rejected here: it is worse than the worst kept one
+            if (size == k and score < heap_s[0]) or score == -np.inf:
+                continue
+            size = _offer(heap_s, heap_i, size, k, score, item)
+        start = max(start, stop + 1)
+    # pop the worst first: fill the list from the back
+    for slot in range(size - 1, -1, -1):
+        out[slot] = heap_i[0]
+        size -= 1
+        heap_s[0], heap_i[0] = heap_s[size], heap_i[size]
+        _sift_down(heap_s, heap_i, size, 0)
+
+
+@numba.njit(cache=True)
+def _top_k_serial(
     scores: np.ndarray, k: int, excluded_indptr: np.ndarray, excluded_indices: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
-    n_rows, n_items = scores.shape
-    k = min(k, n_items)
-    result = np.full((n_rows, k), -1, dtype=np.int32)
-    for row in numba.prange(n_rows):
+    k = min(k, scores.shape[1])
+    result = np.full((scores.shape[0], k), -1, dtype=np.int32)
+    heap_s = np.empty(k, dtype=scores.dtype)
+    heap_i = np.empty(k, dtype=np.int64)
+    for row in range(scores.shape[0]):
+        excluded = excluded_indices[excluded_indptr[rows[row]] : excluded_indptr[rows[row] + 1]]
+        _select_row(scores[row], k, excluded, heap_s, heap_i, result[row])
+    return result
+
+
+@numba.njit(parallel=True, cache=True)
+def _top_k_parallel(
+    scores: np.ndarray, k: int, excluded_indptr: np.ndarray, excluded_indices: np.ndarray, rows: np.ndarray
+) -> np.ndarray:
+    k = min(k, scores.shape[1])
+    result = np.full((scores.shape[0], k), -1, dtype=np.int32)
+    for row in numba.prange(scores.shape[0]):
         heap_s = np.empty(k, dtype=scores.dtype)
         heap_i = np.empty(k, dtype=np.int64)
-        size = 0
-        # excluded items of this row: a sorted CSR row, walked in step with the items
-        pointer, end = excluded_indptr[rows[row]], excluded_indptr[rows[row] + 1]
-        for item in range(n_items):
-            while pointer < end and excluded_indices[pointer] < item:
-                pointer += 1
-            if pointer < end and excluded_indices[pointer] == item:
-                continue
-            score = scores[row, item]
-            if score == -np.inf:
-                continue
-            if size < k:
-                # sift up
-                position = size
-                heap_s[position], heap_i[position] = score, item
-                size += 1
-                while position > 0:
-                    parent = (position - 1) // 2
-                    if _better(heap_s[parent], heap_i[parent], heap_s[position], heap_i[position]):
-                        heap_s[parent], heap_s[position] = heap_s[position], heap_s[parent]
-                        heap_i[parent], heap_i[position] = heap_i[position], heap_i[parent]
-                        position = parent
-                    else:
-                        break
-            elif _better(score, item, heap_s[0], heap_i[0]):
-                heap_s[0], heap_i[0] = score, item
-                _sift_down(heap_s, heap_i, size, 0)
-        # pop the worst first: fill the list from the back
-        for slot in range(size - 1, -1, -1):
-            result[row, slot] = heap_i[0]
-            size -= 1
-            heap_s[0], heap_i[0] = heap_s[size], heap_i[size]
-            _sift_down(heap_s, heap_i, size, 0)
+        excluded = excluded_indices[excluded_indptr[rows[row]] : excluded_indptr[rows[row] + 1]]
+        _select_row(scores[row], k, excluded, heap_s, heap_i, result[row])
     return result
+
+
+PARALLEL_MIN_SCORES = 1 << 21  # below ~2M scores, starting threads costs more than it saves
 
 
 def top_k_indices(
@@ -105,15 +138,16 @@ def top_k_indices(
             excluded = excluded.sorted_indices()
         indptr, indices = excluded.indptr, excluded.indices
         rows = np.arange(len(scores)) if rows is None else np.asarray(rows)
-    return _top_k(np.ascontiguousarray(scores), k, indptr, indices, rows)
+    kernel = _top_k_parallel if scores.size >= PARALLEL_MIN_SCORES and numba.get_num_threads() > 1 else _top_k_serial
+    return kernel(np.ascontiguousarray(scores), k, indptr, indices, rows)
 
 
-@numba.njit(parallel=True, cache=True)
+@numba.njit(cache=True)  # K lookups per user: too little work to pay for threads
 def _listed_values(
     top: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
     values = np.zeros(top.shape, dtype=np.float64)
-    for row in numba.prange(top.shape[0]):
+    for row in range(top.shape[0]):
         start, end = indptr[rows[row]], indptr[rows[row] + 1]
         if start == end:
             continue
