@@ -1,0 +1,262 @@
+"""GroupLens MovieLens datasets in their published formats, read from a folder or the data home.
+
+Formats: ML-100K ``u.data`` (tab-separated) with titles in ``u.item`` (``|``, ISO-8859-1);
+ML-1M and ML-10M ``ratings.dat`` / ``movies.dat`` (``::``-separated; ML-1M's titles are
+ISO-8859-1, ML-10M's UTF-8); ML-20M, 25M, 32M and latest-small ``ratings.csv`` /
+``movies.csv`` with headers.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+from dataclasses import dataclass
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import pandas as pd
+from recframe_plugins.table import TOKENIZE_ERROR, interactions_from_table
+
+from recframe import DataError, Dataset, Interactions, Vocabulary, hookimpl
+from recframe.datahome import archive, locate
+from recframe.hookspecs import Register
+from recframe.registry import did_you_mean
+
+FIELDS = ("user", "item", "rating", "timestamp")
+# u.genre of ML-100K: the order of the 19 genre flags in u.item
+ML100K_GENRES = (
+    "unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama",
+    "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Format:
+    sep: str  # of the ratings file: "\t", "::" or ","
+    header: bool
+    movies_encoding: str
+    rating_scale: tuple[float, float]
+
+
+FORMATS: dict[str, Format] = {
+    "100k": Format("\t", False, "latin-1", (1, 5)),
+    "1m": Format("::", False, "latin-1", (1, 5)),
+    "10m": Format("::", False, "utf-8", (0.5, 5)),
+    "20m": Format(",", True, "utf-8", (0.5, 5)),
+    "25m": Format(",", True, "utf-8", (0.5, 5)),
+    "32m": Format(",", True, "utf-8", (0.5, 5)),
+    "latest-small": Format(",", True, "utf-8", (0.5, 5)),
+}
+VERSIONS = tuple(FORMATS)
+
+
+def read_ratings(path: Path, form: Format) -> Interactions:
+    """The ratings file as Interactions with timestamps; malformed lines raise DataError with file:line."""
+    frame = _read_fields(path, form)
+    frame.index = frame.index + (2 if form.header else 1)  # the file's line numbers
+    filled = frame.notna().any(axis=1).to_numpy()
+    if not filled.all():
+        frame = frame[filled]
+    if frame.empty:
+        raise DataError(f"{path}: file is empty (no ratings)")
+    return _interactions(frame, path, form)
+
+
+def _read_fields(path: Path, form: Format) -> pd.DataFrame:
+    # '::' is read as ':' with an empty field between any two values (the C parser takes
+    # one-character separators only): 7 fields, of which the odd ones must be empty.
+    double_colon = form.sep == "::"
+    names = list(range(7)) if double_colon else list(FIELDS)
+    expected = _expected(form)
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=":" if double_colon else form.sep,
+            header=0 if form.header else None,
+            names=names,
+            skip_blank_lines=False,
+            engine="c",
+            encoding="utf-8-sig",
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except pd.errors.ParserError as error:
+        found = TOKENIZE_ERROR.search(str(error))
+        where = f"{path}:{found.group(2)}" if found else str(path)
+        raise DataError(f"{where}: expected {expected}, found more fields") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
+    if double_colon:
+        stray = frame[[1, 3, 5]].notna().any(axis=1).to_numpy()
+        if stray.any():
+            raise DataError(f"{path}:{int(stray.argmax()) + 1}: expected {expected}, found a single ':'")
+        frame = frame[[0, 2, 4, 6]].set_axis(list(FIELDS), axis=1)
+    return frame
+
+
+def _expected(form: Format) -> str:
+    if form.sep == "::":
+        return "UserID::MovieID::Rating::Timestamp"
+    separated = {"\t": "tab-separated", ",": "comma-separated"}.get(form.sep, f"{form.sep!r}-separated")
+    return f"4 {separated} fields (user, item, rating, timestamp)"
+
+
+def _interactions(frame: pd.DataFrame, path: Path, form: Format) -> Interactions:
+    """Build Interactions directly when every field parsed as a number in range; otherwise
+    let the table plugin's checks find the bad line and report it."""
+    low, high = form.rating_scale
+    kinds = [frame[name].dtype.kind for name in FIELDS]
+    if all(kind in "iu" for kind in kinds[:2]) and kinds[2] in "iuf" and kinds[3] in "iu":
+        ratings = frame["rating"].to_numpy(dtype=np.float64)
+        if np.all((ratings >= low) & (ratings <= high)):
+            users, user_ids = pd.factorize(frame["user"])
+            items, item_ids = pd.factorize(frame["item"])
+            return Interactions(
+                users=users,
+                items=items,
+                values=ratings,
+                user_vocab=Vocabulary(pd.Index(user_ids)),
+                item_vocab=Vocabulary(pd.Index(item_ids)),
+                timestamps=frame["timestamp"].to_numpy(),
+            )
+    absent = frame.isna().to_numpy()
+    if absent.any():
+        row, column = divmod(int(absent.argmax()), absent.shape[1])
+        raise DataError(f"{path}:{frame.index[row]}: {FIELDS[column]} is missing; expected {_expected(form)}")
+    return interactions_from_table(frame, path, {name: name for name in FIELDS}, (low, high))
+
+
+def read_movies(path: Path, encoding: str) -> pd.DataFrame:
+    """Movie titles and genres (``|``-joined), indexed by the original movie id."""
+    if path.name == "u.item":
+        return _read_u_item(path)
+    if path.suffix == ".dat":
+        return _read_movies_dat(path, encoding)
+    return _read_movies_csv(path)
+
+
+def _read_u_item(path: Path) -> pd.DataFrame:
+    """``id|title|release date|video release date|IMDb URL|`` then 19 genre flags (ISO-8859-1)."""
+    frame = _read_table(path, sep="|", header=False, encoding="latin-1", expected="'|'-separated u.item fields")
+    if frame.shape[1] != 5 + len(ML100K_GENRES):
+        raise DataError(f"{path}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {frame.shape[1]}")
+    ids = _movie_ids(frame[0], path)
+    flags = frame.iloc[:, 5:].to_numpy() == "1"
+    labels = np.array([f"{genre}|" for genre in ML100K_GENRES], dtype=object)
+    genres = pd.Series(flags.astype(object) @ labels, dtype=str).str.rstrip("|")
+    return pd.DataFrame({"title": frame[1].to_numpy(), "genres": genres.to_numpy()}, index=pd.Index(ids, name="item"))
+
+
+def _read_movies_csv(path: Path) -> pd.DataFrame:
+    frame = _read_table(path, sep=",", header=True, encoding="utf-8-sig", expected="movieId,title,genres")
+    missing = [name for name in ("movieId", "title", "genres") if name not in frame.columns]
+    if missing:
+        raise DataError(f"{path}: no column {', '.join(missing)}; expected the header movieId,title,genres")
+    ids = _movie_ids(frame["movieId"], path)
+    return pd.DataFrame(
+        {"title": frame["title"].to_numpy(), "genres": frame["genres"].to_numpy()}, index=pd.Index(ids, name="item")
+    )
+
+
+def _read_table(path: Path, sep: str, header: bool, encoding: str, expected: str) -> pd.DataFrame:
+    """All columns as text, indexed by the file's line numbers, blank lines dropped."""
+    try:
+        frame = pd.read_csv(
+            path,
+            sep=sep,
+            header=0 if header else None,
+            encoding=encoding,
+            quoting=csv.QUOTE_MINIMAL if header else csv.QUOTE_NONE,
+            dtype=str,
+            skip_blank_lines=False,
+            engine="c",
+        )
+    except pd.errors.EmptyDataError:
+        raise DataError(f"{path}: file is empty") from None
+    except pd.errors.ParserError as error:
+        found = TOKENIZE_ERROR.search(str(error))
+        where = f"{path}:{found.group(2)}" if found else str(path)
+        raise DataError(f"{where}: expected {expected}, found more fields") from None
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not {encoding} text (byte {error.start})") from None
+    frame.index = frame.index + (2 if header else 1)
+    return frame[frame.notna().any(axis=1)]
+
+
+def _read_movies_dat(path: Path, encoding: str) -> pd.DataFrame:
+    """``MovieID::Title::Genres``; the title is whatever lies between the first and the last '::'."""
+    try:
+        lines = pd.Series(path.read_text(encoding=encoding).splitlines(), dtype=object)
+    except UnicodeDecodeError as error:
+        raise DataError(f"{path}: not {encoding} text (byte {error.start})") from None
+    lines.index = lines.index + 1
+    lines = lines[(lines.str.strip() != "").to_numpy()]
+    head = lines.str.split("::", n=1, expand=True).reindex(columns=[0, 1])
+    tail = head[1].str.rsplit("::", n=1, expand=True).reindex(columns=[0, 1])
+    broken = tail[1].isna().to_numpy()
+    if broken.any():
+        raise DataError(f"{path}:{lines.index[int(broken.argmax())]}: expected MovieID::Title::Genres")
+    ids = _movie_ids(head[0], path)
+    return pd.DataFrame({"title": tail[0].to_numpy(), "genres": tail[1].to_numpy()}, index=pd.Index(ids, name="item"))
+
+
+def _movie_ids(column: pd.Series, path: Path) -> np.ndarray:
+    """Integer movie ids; ``column`` is indexed by line number, for the error."""
+    values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = ~np.isfinite(values) | (np.mod(values, 1) != 0)
+    if bad.any():
+        row = int(bad.argmax())
+        raise DataError(f"{path}:{column.index[row]}: movie id {column.iloc[row]!r} is not an integer")
+    return values.astype(np.int64)
+
+
+class MovieLens(Dataset):
+    """A GroupLens MovieLens release: ``version`` is one of 100k, 1m, 10m, 20m, 25m, 32m,
+    latest-small. Reads the folder ``path`` (as unzipped from GroupLens), else the data
+    home's copy (``recframe data fetch ml-<version>``; home: ``$RECFRAME_DATA`` or
+    ``~/.cache/recframe``). Ratings with timestamps; titles from the movies file when present."""
+
+    path_params: ClassVar[tuple[str, ...]] = ("path",)
+
+    def __init__(self, version: str = "100k", path: str | None = None) -> None:
+        self.version = version
+        self.path = path
+
+    def _version(self) -> str:
+        version = str(self.version).lower().removeprefix("ml-")
+        if version not in FORMATS:
+            raise DataError(
+                f"dataset.params.version: unknown MovieLens version {self.version!r};"
+                f"{did_you_mean(version, list(VERSIONS))} available: {', '.join(VERSIONS)}"
+            )
+        return version
+
+    def load(self) -> Interactions:
+        version = self._version()
+        spec = archive(f"ml-{version}")
+        folder = locate(f"ml-{version}", self.path)
+        data = read_ratings(folder / spec.ratings, FORMATS[version])
+        if (folder / spec.movies).is_file():
+            titles = read_movies(folder / spec.movies, FORMATS[version].movies_encoding)["title"]
+            data = dataclasses.replace(data, item_titles=titles)
+        return data
+
+    def movies(self) -> pd.DataFrame:
+        """Title and genres (``|``-joined) of every movie, indexed by movie id."""
+        version = self._version()
+        spec = archive(f"ml-{version}")
+        folder = locate(f"ml-{version}", self.path, files=[spec.movies])
+        return read_movies(folder / spec.movies, FORMATS[version].movies_encoding)
+
+
+class MovieLens100K(MovieLens):
+    """MovieLens 100K (``movielens`` with ``version: 100k``), for use from Python."""
+
+    def __init__(self, path: str | None = None) -> None:
+        super().__init__(version="100k", path=path)
+
+
+@hookimpl
+def recframe_register_datasets(register: Register) -> None:
+    register("movielens", MovieLens)
