@@ -15,6 +15,7 @@ class GlobalMean(Model):
     """Predicts the mean training rating for every pair. Ranks nothing."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating"})
+    personalized: ClassVar[bool] = False
 
     def fit(self, train: Interactions) -> Self:
         self.mean_ = float(train.values.mean())
@@ -32,6 +33,7 @@ class Bias(Model):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
+    personalized: ClassVar[bool] = False
 
     def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, iterations: int = 10) -> None:
         self.reg_user = reg_user
@@ -66,6 +68,7 @@ class MostPopular(Model):
     """Ranks items by their number of training interactions. Predicts no ratings."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"ranking"})
+    personalized: ClassVar[bool] = False
 
     def fit(self, train: Interactions) -> Self:
         self.popularity_ = np.bincount(train.items, minlength=train.n_items).astype(np.float64)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numpy as np
 from sklearn.decomposition import NMF, TruncatedSVD
@@ -21,6 +21,8 @@ class PureSVD(FactorModel):
 
     Scores are ``U Sigma V^T``; rating predictions are shrunk toward 0 by the zeros.
     """
+
+    calibrated_ratings: ClassVar[bool] = False
 
     def __init__(self, factors: int = 10, n_iter: int = 5, random_state: int | None = None) -> None:
         self.factors = factors
@@ -42,6 +44,8 @@ class PureSVD(FactorModel):
 class SklearnNMF(FactorModel):
     """``sklearn.decomposition.NMF`` of the sparse rating matrix, unobserved cells read as 0,
     as in the classic tutorial. A ranking model: its ratings are shrunk toward 0."""
+
+    calibrated_ratings: ClassVar[bool] = False
 
     def __init__(
         self,

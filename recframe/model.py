@@ -6,25 +6,38 @@ common name of the number of latent factors k. A model declares what it can do:
 
 - ``"rating"``: ``predict(users, items)`` gives a rating for each (user, item) pair;
 - ``"ranking"``: ``score(users)`` gives a score for every item for each user.
+
+The runner fits through :func:`fit_model`, which checks what ``fit`` left behind and
+applies the unknown user/item policy of :class:`FactorModel` (so a plugin gets it for free).
 """
 
 from __future__ import annotations
 
 import inspect
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
 
 from recframe.data import Interactions
-from recframe.errors import NotFittedError
+from recframe.errors import NotFittedError, RecframeError
 
 Capability = Literal["rating", "ranking"]
+M = TypeVar("M", bound="Model")
 
 
 class Model:
     """Base class of every model plugin."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: False for models that cannot learn which items a particular user prefers beyond
+    #: item (and user) biases: global mean, popularity, biases. ``recframe.testing`` skips
+    #: its known-answer check, which needs personalisation, for them.
+    personalized: ClassVar[bool] = True
+    #: False for models whose ``predict`` is not fitted to the observed ratings' scale,
+    #: e.g. reconstructions of the zero-filled matrix (PureSVD, NMF), shrunk toward 0 by
+    #: construction: ``recframe.testing`` then checks that their predictions order pairs
+    #: correctly, not that their RMSE beats the global mean's.
+    calibrated_ratings: ClassVar[bool] = True
 
     @classmethod
     def param_names(cls) -> list[str]:
@@ -63,12 +76,37 @@ class Model:
         return f"{type(self).__name__}({params})"
 
 
+class ModelError(RecframeError):
+    """A fitted model that cannot be used (a plugin bug or a bad hyperparameter). The cell
+    fails (exit code 1); it is not an input error."""
+
+
+class ModelDivergedError(ModelError):
+    """Training produced NaN or infinite parameters: usually a learning rate too high or
+    too little regularisation for the data."""
+
+
 class FactorModel(Model):
     """A model whose predictions are ``global_bias_ + user_bias_ + item_bias_ + P Q^T``.
 
     Subclasses set ``user_factors_`` (n_users x k) and ``item_factors_`` (n_items x k)
     and, where they learn them, the three biases (zero when absent). Evaluation and
     explanation then need one matrix product per batch of users.
+
+    Unknown users and items. Train and test folds share one index space, so a user or
+    item of the vocabulary may have no training interaction in a fold: it is *cold*.
+    Whatever ``fit`` learned for it is noise (random initial factors, or a pull toward
+    zero), so :func:`fit_model` replaces it: the factor rows and bias entries of cold
+    users and items are set to zero. Hence, with no code in the plugin,
+
+    - a cold user's rating of item i is ``global_bias_ + item_bias_[i]`` and their
+      scores are the item biases (all equal when the model has none: ties go to the
+      lower item index);
+    - a warm user u's rating of a cold item is ``global_bias_ + user_bias_[u]``, and
+      a cold item scores 0 for everyone;
+    - a pair of a cold user and a cold item is rated ``global_bias_``.
+
+    Test pairs answered this way are counted per cell as ``cold_start_predictions``.
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
@@ -95,3 +133,74 @@ class FactorModel(Model):
         if self.item_bias_ is not None:
             scores += self.item_bias_
         return scores
+
+
+def fit_model(model: M, train: Interactions) -> M:
+    """Fit ``model`` on ``train`` as the runner does: check that ``fit`` returned the
+    model, and for a :class:`FactorModel` check its parameters' shapes, apply the cold
+    user/item policy (see :class:`FactorModel`) and raise :class:`ModelDivergedError`
+    when a learned parameter is NaN or infinite."""
+    fitted = model.fit(train)
+    if fitted is not model:
+        raise ModelError(f"{type(model).__name__}.fit must return self, got {type(fitted).__name__}")
+    if isinstance(model, FactorModel):
+        _check_factor_shapes(model, train)
+        _zero_cold(model, train)
+        _check_finite(model)
+    return model
+
+
+def _check_factor_shapes(model: FactorModel, train: Interactions) -> None:
+    name = type(model).__name__
+    for attribute in ("user_factors_", "item_factors_"):
+        if not hasattr(model, attribute):
+            raise ModelError(f"{name}.fit did not set {attribute}; a FactorModel must set both factor matrices")
+    p, q = np.asarray(model.user_factors_), np.asarray(model.item_factors_)
+    k = getattr(model, "factors", p.shape[1] if p.ndim == 2 else None)
+    expected = {"user_factors_": (p, (train.n_users, k)), "item_factors_": (q, (train.n_items, k))}
+    for attribute, (array, shape) in expected.items():
+        if array.shape != shape:
+            raise ModelError(
+                f"{name}.{attribute} has shape {array.shape}, expected {shape} (users or items x factors={k})"
+            )
+    for attribute, n in (("user_bias_", train.n_users), ("item_bias_", train.n_items)):
+        bias = getattr(model, attribute)
+        if bias is not None and np.shape(bias) != (n,):
+            raise ModelError(f"{name}.{attribute} has shape {np.shape(bias)}, expected ({n},)")
+
+
+def _zero_cold(model: FactorModel, train: Interactions) -> None:
+    """Zero the factor rows and biases of users and items without training interactions."""
+    cold_users = np.bincount(train.users, minlength=train.n_users) == 0
+    cold_items = np.bincount(train.items, minlength=train.n_items) == 0
+    for attribute, cold in (
+        ("user_factors_", cold_users),
+        ("user_bias_", cold_users),
+        ("item_factors_", cold_items),
+        ("item_bias_", cold_items),
+    ):
+        array = getattr(model, attribute)
+        if array is None or not cold.any():
+            continue
+        if not (isinstance(array, np.ndarray) and array.flags.writeable):
+            array = np.array(array)  # a read-only or foreign array: never write into a library's buffer
+        array[cold] = 0
+        setattr(model, attribute, array)
+
+
+def _check_finite(model: FactorModel) -> None:
+    problems = []
+    for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
+        array = getattr(model, attribute)
+        if array is None:
+            continue
+        bad = ~np.isfinite(np.asarray(array))
+        if bad.any():
+            rows = int(bad.reshape(len(bad), -1).any(axis=1).sum())
+            problems.append(f"{attribute} has {int(bad.sum())} non-finite values in {rows} of {len(bad)} rows")
+    if not np.isfinite(model.global_bias_):
+        problems.append(f"global_bias_ is {model.global_bias_}")
+    if problems:
+        raise ModelDivergedError(
+            f"{model!r} diverged: {'; '.join(problems)}; lower the learning rate or raise the regularisation"
+        )
