@@ -1,4 +1,4 @@
-"""``recframe run | validate | plugins``: a thin shell around the library.
+"""``recframe run | validate | plugins | data | recommend | explain``: a thin shell around the library.
 
 Exit codes: 0 ok, 1 some cells failed (the rest are still reported), 2 bad input
 (one line per problem on stderr, no traceback unless ``--debug``).
@@ -11,6 +11,9 @@ import json
 import sys
 from pathlib import Path
 
+import pandas as pd
+
+from recframe import explain
 from recframe.config import load_config
 from recframe.errors import InputError
 from recframe.leaderboard import aggregate, pivot, to_text
@@ -41,7 +44,30 @@ def _parser() -> argparse.ArgumentParser:
     fetch = data.add_parser("fetch", help="download a MovieLens archive from GroupLens and verify its checksum")
     fetch.add_argument("name", help="e.g. ml-100k, ml-1m, ml-20m")
     fetch.add_argument("--home", type=Path, help="data home (default: $RECFRAME_DATA or ~/.cache/recframe)")
+    recommend = commands.add_parser("recommend", help="train one model on the whole dataset; a user's top unseen items")
+    inspect = commands.add_parser(
+        "explain", help="train one factor model on the whole dataset; each factor's top items, or a prediction's terms"
+    )
+    for command in (recommend, inspect):
+        command.add_argument("config", type=Path)
+        command.add_argument("--model", help="a model's display name in the config (default: its first factor model)")
+        command.add_argument("--k", type=_positive_int, help="number of factors (default: the model's first k)")
+    recommend.add_argument("--user", required=True, help="an original user id")
+    recommend.add_argument("-n", type=_positive_int, default=10, help="how many items (default 10)")
+    inspect.add_argument("--top", type=_positive_int, default=10, help="items listed per factor (default 10)")
+    inspect.add_argument("--user", help="with --item: split this user's prediction for the item into its terms")
+    inspect.add_argument("--item", help="an original item id (with --user)")
     return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'")
+    return value
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -101,7 +127,42 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "validate": _validate, "plugins": _plugins, "data": _data}
+def _recommend(args: argparse.Namespace) -> int:
+    trained = explain.train(load_config(args.config), args.model, args.k, require="ranking")
+    table = explain.recommend(trained.model, trained.data, args.user, args.n)
+    print(trained.describe())
+    print(f"top {len(table)} items for user {args.user}, leaving out the items they interacted with:")
+    print(explain.format_table(table))
+    return 0
+
+
+def _explain(args: argparse.Namespace) -> int:
+    if (args.user is None) != (args.item is None):
+        raise InputError("give --user and --item together to split a prediction into its terms")
+    trained = explain.train(load_config(args.config), args.model, args.k, require="factors")
+    model, data = trained.model, trained.data
+    print(trained.describe())
+    if args.user is None:
+        table = explain.factor_top_items(model, data, args.top)
+        for factor, rows in table.groupby("factor", sort=True):
+            print(f"factor {factor}: top {len(rows)} items by loading")
+            print(explain.format_table(rows.drop(columns="factor"), indent="  "))
+        return 0
+    terms = explain.contributions(model, data, args.user, args.item)
+    prediction = terms["contribution"].sum()
+    title = explain.item_title(data, args.item)
+    observed = explain.observed_value(data, args.user, args.item)
+    known = "" if observed is None else f", {observed:g} in the data"
+    print(f"user {args.user}, item {args.item}{f' ({title})' if title else ''}: predicted {prediction:.3f}{known}")
+    total = pd.DataFrame({"term": ["total"], "contribution": [prediction]})
+    print(explain.format_table(pd.concat([terms, total], ignore_index=True)))
+    return 0
+
+
+COMMANDS = {
+    "run": _run, "validate": _validate, "plugins": _plugins, "data": _data,
+    "recommend": _recommend, "explain": _explain,
+}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
