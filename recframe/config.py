@@ -21,7 +21,10 @@ from recframe.preprocess import DUPLICATE_POLICIES, TRANSFORMS, Preprocess
 from recframe.registry import Kind, did_you_mean
 from recframe.yaml_source import KeyPath, format_path, read_yaml
 
-TOP_LEVEL_KEYS = ("name", "seed", "plugins", "dataset", "split", "factors", "models", "metrics", "evaluation")
+TOP_LEVEL_KEYS = (
+    "name", "seed", "repeats", "plugins", "dataset", "split", "factors", "models", "metrics", "evaluation",
+    "leaderboard",
+)  # fmt: skip
 COMPONENT_KEYS = ("type", "params")
 DATASET_KEYS = ("type", "params", "preprocess")
 SPLIT_KEYS = ("type", "params", "cold_start")
@@ -33,6 +36,9 @@ EVALUATION_DEFAULTS: dict[str, Any] = {
     "batch_size": "auto",
     "memory_budget_mb": 512,
 }
+LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha")
+SIGNIFICANCE_TESTS = ("wilcoxon", "t-test")
+AGGREGATIONS = ("folds", "pooled")
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 METRIC_PATTERN = re.compile(r"^\s*([A-Za-z][\w-]*)\s*(?:@\s*(\d+|\[[\d\s,]*\]))?\s*$")
 
@@ -64,6 +70,22 @@ class EvaluationSpec:
     memory_budget_mb: float = 512.0
 
 
+@dataclass(frozen=True)
+class LeaderboardSpec:
+    """How leaderboards aggregate folds and test differences (the ``leaderboard:`` section).
+
+    ``aggregation``: ``folds`` averages the per-fold (and per-seed) values; ``pooled``
+    averages every evaluated user of every fold at once (per-user ranking metrics only).
+    ``test``: the paired test on per-user values; ``alpha``: its significance level after
+    Holm-Bonferroni correction. ``baseline``: a model name every model is also compared with.
+    """
+
+    baseline: str | None = None
+    test: str = "wilcoxon"
+    aggregation: str = "folds"
+    alpha: float = 0.05
+
+
 @dataclass
 class ExperimentConfig:
     name: str
@@ -77,6 +99,8 @@ class ExperimentConfig:
     plugin_files: list[Path]
     plugins: Plugins = field(repr=False)
     resolved: dict[str, Any] = field(repr=False)
+    repeats: int = 1
+    leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
 
 
 class _Checker:
@@ -163,6 +187,9 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
     seed = top.get("seed", 0)
     if not _is_int(seed) or seed < 0:
         check.fail(("seed",), f"expected a non-negative integer, got {_describe(seed)}")
+    repeats = top.get("repeats", 1)
+    if not _is_int(repeats) or repeats < 1:
+        check.fail(("repeats",), f"expected a positive integer (seeds per cell), got {_describe(repeats)}")
 
     plugin_files = _plugin_files(check, top.get("plugins"), base)
     try:
@@ -187,21 +214,25 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
     variants = _models(check, plugins, top.get("models"), global_factors)
     metrics = _metrics(check, plugins, top.get("metrics"))
     evaluation = _evaluation(check, top.get("evaluation"))
+    leaderboard = _leaderboard(check, top.get("leaderboard"), variants)
     if check.problems:
         raise ConfigError(check.problems)
     resolved = {
         "name": name,
         "seed": seed,
+        "repeats": repeats,
         "plugins": [str(p) for p in plugin_files],
         "dataset": {"type": dataset.type, "params": dataset.params, "preprocess": vars(dataset.preprocess)},
         "split": {"type": split.type, "params": split.params, "cold_start": split.cold_start},
         "models": [{"name": v.label, "type": v.type, "params": v.params, "factors": list(v.factors)} for v in variants],
         "metrics": [m.label for m in metrics],
         "evaluation": vars(evaluation),
+        "leaderboard": vars(leaderboard),
     }
     return ExperimentConfig(
-        name, seed, label, dataset, split, variants, metrics, evaluation, plugin_files, plugins, resolved
-    )
+        name, seed, label, dataset, split, variants, metrics, evaluation, plugin_files, plugins, resolved,
+        repeats, leaderboard,
+    )  # fmt: skip
 
 
 def _plugin_files(check: _Checker, value: Any, base: Path) -> list[Path]:
@@ -452,3 +483,33 @@ def _evaluation(check: _Checker, value: Any) -> EvaluationSpec:
     return EvaluationSpec(
         float(threshold), merged["exclude_seen"], None if batch_size == "auto" else batch_size, float(budget)
     )
+
+
+def _leaderboard(check: _Checker, value: Any, variants: list[ModelVariant]) -> LeaderboardSpec:
+    path: KeyPath = ("leaderboard",)
+    spec = check.mapping(value, path, LEADERBOARD_KEYS)
+    problems = len(check.problems)
+    baseline = spec.get("baseline")
+    if baseline is not None:
+        labels = [v.label for v in variants]
+        if not isinstance(baseline, str):
+            check.fail((*path, "baseline"), f"expected a model name, got {_describe(baseline)}")
+        elif variants and not any(is_model_named(label, baseline) for label in labels):
+            hint = did_you_mean(baseline, labels)
+            check.fail((*path, "baseline"), f"no model is named '{baseline}';{hint} models: {', '.join(labels)}")
+    for key, allowed in (("test", SIGNIFICANCE_TESTS), ("aggregation", AGGREGATIONS)):
+        if key in spec and spec[key] not in allowed:
+            check.fail((*path, key), f"expected one of {', '.join(allowed)}, got {_describe(spec[key])}")
+    alpha = spec.get("alpha", 0.05)
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        check.fail(
+            (*path, "alpha"), f"expected a significance level between 0 and 1, e.g. 0.05, got {_describe(alpha)}"
+        )
+    if len(check.problems) > problems:
+        return LeaderboardSpec()
+    return LeaderboardSpec(**{**spec, "alpha": float(alpha)})
+
+
+def is_model_named(label: str, name: str) -> bool:
+    """A variant label ``NMF(alpha_W=0.01)`` belongs to the model named ``NMF``."""
+    return label == name or label.startswith(name + "(")

@@ -5,6 +5,7 @@ The runner neither prints nor writes files: it returns data; the CLI reports it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import time
@@ -25,11 +26,12 @@ from recframe.config import ExperimentConfig, ModelVariant, load_config
 from recframe.data import Interactions, Split
 from recframe.errors import DataError, InputError
 from recframe.evaluate import evaluate
-from recframe.model import Model
+from recframe.memory import PeakMemory
+from recframe.model import Model, fit_model
 
 RESULT_COLUMNS = [
     "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
-    "value", "status", "reason", "fit_seconds", "eval_seconds", "details",
+    "value", "status", "reason", "fit_seconds", "eval_seconds", "peak_memory_mb", "details",
 ]  # fmt: skip
 REPORTED_LIBRARIES = ("recframe", "numpy", "scipy", "pandas", "scikit-learn", "numba", "pluggy", "PyYAML")
 
@@ -54,7 +56,7 @@ class Results:
     config: ExperimentConfig
     table: pd.DataFrame
     manifest: dict[str, Any]
-    per_user: dict[tuple[str, int | None, int], pd.DataFrame] = field(default_factory=dict)
+    per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
 
     @property
@@ -62,23 +64,48 @@ class Results:
         return bool(self.failures)
 
     def per_user_table(self) -> pd.DataFrame:
-        """Per-user ranking metric values of every cell: model, k, fold, user (index), one column per metric."""
-        frames = [frame.assign(model=model, k=k, fold=fold) for (model, k, fold), frame in self.per_user.items()]
+        """Per-user metric values of every cell: model, k, fold, seed, user (index), one column per metric."""
+        frames = [
+            frame.assign(model=model, k=k, fold=fold, seed=seed)
+            for (model, k, fold, seed), frame in self.per_user.items()
+        ]
         if not frames:
             return pd.DataFrame()
         table = pd.concat(frames, ignore_index=True)
-        first = ["model", "k", "fold", "user"]
+        first = ["model", "k", "fold", "seed", "user"]
         table["k"] = table["k"].astype("Int64")
         return table[first + [c for c in table.columns if c not in first]]
 
 
 def plan(config: ExperimentConfig, n_folds: int) -> list[Cell]:
     return [
-        Cell(variant, k, fold, config.seed)
+        Cell(variant, k, fold, seed)
         for variant in config.variants
         for k in variant.factors
         for fold in range(n_folds)
+        for seed in repeat_seeds(config.seed, config.repeats)
     ]
+
+
+def repeat_seeds(seed: int, repeats: int) -> list[int]:
+    """The model seed of each repeat: the experiment's seed first, then seeds derived from it.
+
+    Repeats refit every cell on the same folds (the split is drawn once from ``seed``).
+    """
+    if repeats == 1:
+        return [seed]
+    return [seed, *(int(s) for s in np.random.SeedSequence(seed).generate_state(repeats - 1))]
+
+
+def split_fingerprint(splits: list[Split]) -> str:
+    """A content hash of every fold's train and test (user, item) pairs (first 16 hex digits)."""
+    digest = hashlib.sha256()
+    for split in splits:
+        for part in (split.train, split.test):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part.users.tobytes())
+            digest.update(part.items.tobytes())
+    return digest.hexdigest()[:16]
 
 
 @dataclass
@@ -149,13 +176,19 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
     model = build_model(config, cell)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        memory = PeakMemory.start()
         start = time.perf_counter()
-        model.fit(split.train)
+        fit_model(model, split.train)
         fit_seconds = time.perf_counter() - start
         start = time.perf_counter()
         evaluation = evaluate(model, split, config.metrics, config.evaluation)
         eval_seconds = time.perf_counter() - start
-    details: dict[str, Any] = {**model.details(), **evaluation.details}
+        peak_memory_mb = memory.stop()
+    details: dict[str, Any] = {
+        **model.details(),
+        **evaluation.details,
+        "cold_start_predictions": coldstart.cold_start_counts(split)["cold_test_interactions"],
+    }
     if caught:
         details["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
     rows = []
@@ -171,6 +204,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
                 "reason": evaluation.unavailable.get(metric.label, ""),
                 "fit_seconds": fit_seconds,
                 "eval_seconds": eval_seconds,
+                "peak_memory_mb": peak_memory_mb,
                 "details": json.dumps(details, sort_keys=True, default=str),
             }
         )
@@ -193,6 +227,7 @@ def _failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[
             "reason": error,
             "fit_seconds": np.nan,
             "eval_seconds": np.nan,
+            "peak_memory_mb": np.nan,
             "details": "{}",
         }
         for metric in config.metrics
@@ -210,7 +245,7 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
     prepared = load_data(config)
     data, splits = prepared.data, prepared.splits
     rows: list[dict[str, Any]] = []
-    per_user: dict[tuple[str, int | None, int], pd.DataFrame] = {}
+    per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = {}
     failures: list[Failure] = []
     for cell in plan(config, len(splits)):
         try:
@@ -222,7 +257,7 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
             continue
         rows.extend(cell_rows)
         if cell_per_user is not None:
-            per_user[(cell.variant.label, cell.k, cell.fold)] = cell_per_user
+            per_user[(cell.variant.label, cell.k, cell.fold, cell.seed)] = cell_per_user
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
     manifest = {
@@ -239,6 +274,15 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
         "preprocessing": prepared.preprocessing,
         "folds": prepared.folds,
         "cold_start_policy": config.split.cold_start,
+        "split": {
+            "type": config.split.type,
+            "params": config.split.params,
+            "cold_start": config.split.cold_start,
+            "seed": config.seed,
+            "fingerprint": split_fingerprint(splits),
+        },
+        "repeats": config.repeats,
+        "seeds": repeat_seeds(config.seed, config.repeats),
         "metrics": [
             {
                 "label": m.label,
