@@ -106,7 +106,8 @@ class BiasedSGD(FactorModel):
         rng = np.random.default_rng(self.random_state)
         values = train.values
         self.global_bias_ = float(values.mean(dtype=np.float64))
-        self.rating_range_ = (float(values.min()), float(values.max())) if len(values) else (0.0, 0.0)
+        if self.clip and len(values):
+            self.rating_range_ = (float(values.min()), float(values.max()))
         residuals = (values - np.float32(self.global_bias_)).astype(np.float32)
         user_bias = np.zeros(train.n_users, dtype=np.float32)
         item_bias = np.zeros(train.n_items, dtype=np.float32)
@@ -125,10 +126,6 @@ class BiasedSGD(FactorModel):
         self.user_bias_, self.item_bias_ = user_bias, item_bias
         self.user_factors_, self.item_factors_ = p, q
         return self
-
-    def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        prediction = super().predict(users, items)
-        return np.clip(prediction, *self.rating_range_) if self.clip else prediction
 
     def details(self) -> dict[str, float]:
         return {"training_rmse_last_epoch": self.training_rmse_[-1]} if self.training_rmse_ else {}

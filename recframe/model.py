@@ -106,7 +106,12 @@ class FactorModel(Model):
       a cold item scores 0 for everyone;
     - a pair of a cold user and a cold item is rated ``global_bias_``.
 
-    Test pairs answered this way are counted per cell as ``cold_start_predictions``.
+    A model without a global bias (``global_bias_ = 0``, e.g. unbiased NMF) would rate
+    cold pairs 0; it sets ``cold_rating_`` (the training mean, as Surprise does) to rate
+    them ``cold_rating_`` plus the known side's bias instead. A model that sets
+    ``rating_range_ = (low, high)`` has its rating predictions clipped to it (scores
+    for ranking never are). Test pairs answered by the fallback are counted per cell as
+    ``cold_start_predictions``.
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
@@ -115,6 +120,11 @@ class FactorModel(Model):
     global_bias_: float = 0.0
     user_bias_: np.ndarray | None = None
     item_bias_: np.ndarray | None = None
+    cold_rating_: float | None = None
+    rating_range_: tuple[float, float] | None = None
+    #: set by :func:`fit_model`: users / items without training interactions
+    cold_users_: np.ndarray | None = None
+    cold_items_: np.ndarray | None = None
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
         self._check_fitted("item_factors_")
@@ -125,6 +135,11 @@ class FactorModel(Model):
             prediction += self.user_bias_[users]
         if self.item_bias_ is not None:
             prediction += self.item_bias_[items]
+        if self.cold_rating_ is not None and self.cold_users_ is not None and self.cold_items_ is not None:
+            cold = self.cold_users_[users] | self.cold_items_[items]
+            prediction[cold] += self.cold_rating_ - self.global_bias_
+        if self.rating_range_ is not None:
+            np.clip(prediction, *self.rating_range_, out=prediction)
         return prediction
 
     def score(self, users: np.ndarray) -> np.ndarray:
@@ -186,6 +201,7 @@ def _zero_cold(model: FactorModel, train: Interactions) -> None:
             array = np.array(array)  # a read-only or foreign array: never write into a library's buffer
         array[cold] = 0
         setattr(model, attribute, array)
+    model.cold_users_, model.cold_items_ = cold_users, cold_items
 
 
 def _check_finite(model: FactorModel) -> None:

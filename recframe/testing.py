@@ -223,8 +223,10 @@ def check_unknown_ids(factory: type[Model], params: Mapping[str, Any], data: Pla
         if isinstance(model, FactorModel):
             user_bias = 0.0 if model.user_bias_ is None else model.user_bias_[warm_u]
             item_bias = 0.0 if model.item_bias_ is None else model.item_bias_[warm_i]
-            mean = model.global_bias_
+            mean = model.global_bias_ if model.cold_rating_ is None else model.cold_rating_
             fallback = np.array([mean + item_bias, mean + user_bias, mean])
+            if model.rating_range_ is not None:
+                fallback = np.clip(fallback, *model.rating_range_)
             np.testing.assert_allclose(predicted, fallback, rtol=1e-5, atol=1e-6, err_msg="unknown user/item ratings")
     if "ranking" in model.capabilities:
         scores = np.asarray(model.score(np.array([cold_u, warm_u], dtype=np.int32)), dtype=np.float64)

@@ -20,6 +20,7 @@ MODEL_NAMES = REGISTRY.names("model")
 # Small, fast settings: k = 4 for every factor model, plus these per model.
 FAST_PARAMS: dict[str, dict[str, Any]] = {
     "sgd-biased": {"epochs": 30, "learning_rate": 0.02},
+    "surprise-svd": {"n_epochs": 30, "lr_all": 0.02},
     "sklearn-nmf": {"tol": 1e-3},
 }
 
