@@ -10,8 +10,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from recframe import explain
 from recframe.config import load_config
@@ -20,7 +22,7 @@ from recframe.leaderboard import aggregate, pivot, to_text
 from recframe.plugins import load_plugins
 from recframe.registry import KINDS
 from recframe.report import results_directory, write_results
-from recframe.runner import load_data, run_experiment
+from recframe.runner import load_data, load_dataset, run_experiment
 from recframe.stats import dataset_stats, format_stats
 
 
@@ -39,7 +41,10 @@ def _parser() -> argparse.ArgumentParser:
         dest="data_command", required=True
     )
     stats = data.add_parser("stats", help="users, items, sparsity, distributions, and each fold with cold-start counts")
-    stats.add_argument("config", type=Path, help="an experiment config (its dataset, preprocessing and split)")
+    stats.add_argument("source", help="an experiment config (its dataset, preprocessing and split), or a dataset type")
+    stats.add_argument(
+        "--param", action="append", default=[], metavar="KEY=VALUE", help="a dataset parameter (with a dataset type)"
+    )
     stats.add_argument("--json", action="store_true", help="print JSON instead of text")
     fetch = data.add_parser("fetch", help="download a MovieLens archive from GroupLens and verify its checksum")
     fetch.add_argument("name", help="e.g. ml-100k, ml-1m, ml-20m")
@@ -114,17 +119,32 @@ def _data(args: argparse.Namespace) -> int:
 
         print(f"{args.name}: ready in {fetch(args.name, args.home)}")
         return 0
-    config = load_config(args.config)
-    prepared = load_data(config)
-    stats = dataset_stats(prepared.data)
-    if args.json:
-        print(
-            json.dumps({"dataset": stats, "preprocessing": prepared.preprocessing, "folds": prepared.folds}, indent=2)
-        )
+    if Path(args.source).is_file() or args.source.endswith((".yaml", ".yml")):
+        config = load_config(Path(args.source))
+        prepared = load_data(config)
+        data, folds, preprocessing = prepared.data, prepared.folds, prepared.preprocessing
+        heading = f"{config.dataset.type} split by {config.split.type} (cold start: {config.split.cold_start})"
     else:
-        print(f"{config.dataset.type} split by {config.split.type} (cold start: {config.split.cold_start})")
-        print(format_stats(stats, prepared.folds, prepared.preprocessing), end="")
+        data = load_dataset(args.source, _dataset_params(args.param))
+        folds, preprocessing, heading = [], {}, args.source
+    stats = dataset_stats(data)
+    if args.json:
+        print(json.dumps({"dataset": stats, "preprocessing": preprocessing, "folds": folds}, indent=2))
+    else:
+        print(heading)
+        print(format_stats(stats, folds, preprocessing), end="")
     return 0
+
+
+def _dataset_params(pairs: list[str]) -> dict[str, Any]:
+    """``--param key=value`` options, each value read as YAML (``n_users=100`` is an int)."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {pair}: expected KEY=VALUE, e.g. --param path=data/ml-100k")
+        params[key] = yaml.safe_load(value)
+    return params
 
 
 def _recommend(args: argparse.Namespace) -> int:

@@ -6,6 +6,7 @@ The runner neither prints nor writes files: it returns data; the CLI reports it.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import platform
 import time
@@ -24,10 +25,12 @@ import pandas as pd
 from recframe import coldstart, preprocess
 from recframe.config import ExperimentConfig, ModelVariant, load_config
 from recframe.data import Interactions, Split
-from recframe.errors import DataError, InputError
+from recframe.errors import ConfigError, DataError, InputError
 from recframe.evaluate import evaluate
 from recframe.memory import PeakMemory
 from recframe.model import Model, fit_model
+from recframe.plugins import Plugins, load_plugins
+from recframe.registry import did_you_mean
 
 RESULT_COLUMNS = [
     "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
@@ -118,13 +121,24 @@ class PreparedData:
     folds: list[dict[str, Any]]
 
 
-def load_data(config: ExperimentConfig) -> PreparedData:
-    registry = config.plugins.registry
-    dataset_class = registry.get("dataset", config.dataset.type).factory
-    splitter_class = registry.get("splitter", config.split.type).factory
-    data = _call(f"dataset '{config.dataset.type}'", lambda: dataset_class(**config.dataset.params).load())
+def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None = None) -> Interactions:
+    """Load the dataset ``name`` of the registry with ``params``; an empty dataset is an error."""
+    registry = (plugins or load_plugins()).registry
+    dataset_class = registry.get("dataset", name).factory
+    accepted = sorted(inspect.signature(dataset_class).parameters)
+    for key in params:
+        if key not in accepted:
+            hint = did_you_mean(key, accepted)
+            raise ConfigError([f"dataset '{name}': unknown parameter '{key}';{hint} accepted: {', '.join(accepted)}"])
+    data: Interactions = _call(f"dataset '{name}'", lambda: dataset_class(**params).load())
     if len(data) == 0:
-        raise DataError(f"dataset '{config.dataset.type}' is empty; check its source")
+        raise DataError(f"dataset '{name}' is empty; check its source")
+    return data
+
+
+def load_data(config: ExperimentConfig) -> PreparedData:
+    splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
+    data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
     data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
     splitter = splitter_class(**config.split.params)
     raw_splits = _call(f"split '{config.split.type}'", lambda: list(splitter.split(data, config.seed)))

@@ -137,3 +137,17 @@ def test_data_stats_describes_dataset_and_folds(tmp_path, write_yaml, small_conf
     assert all(f.get("test_after_drop", f["test"]) == f["test"] - f["cold_test_interactions"] for f in folds)
     assert set(report["dataset"]["values"]) <= {"1", "2", "3", "4", "5"}
     assert report["dataset"]["per_user"]["min"] >= 1
+
+
+def test_data_stats_of_a_dataset_type_with_params(tmp_path):
+    text = recframe("data", "stats", "synthetic-uniform", "--param", "n_users=40", "--param", "n_items=30",
+                    "--param", "ratings_per_user=5", "--json", cwd=tmp_path)  # fmt: skip
+    assert text.returncode == 0, text.stderr
+    report = json.loads(text.stdout)
+    assert (report["dataset"]["users"], report["dataset"]["interactions"]) == (40, 200)
+    assert report["folds"] == []
+    wrong = recframe("data", "stats", "synthetic-uniform", "--param", "n_user=4", cwd=tmp_path)
+    assert wrong.returncode == 2
+    assert "unknown parameter 'n_user'; did you mean 'n_users'?" in wrong.stderr and "Traceback" not in wrong.stderr
+    unknown = recframe("data", "stats", "movielens-lates-small", cwd=tmp_path)
+    assert unknown.returncode == 2 and "movielens-latest-small" in unknown.stderr
