@@ -8,11 +8,15 @@ do not depend on the batch size.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cache
 
+import numba
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
+from threadpoolctl import ThreadpoolController
 
 from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
@@ -106,10 +110,29 @@ def ideal_gains(relevant: sp.csr_matrix, k: int) -> np.ndarray:
     return ideal
 
 
-def batch_size_for(n_items: int, memory_budget_mb: float) -> int:
-    """Users per batch so that the score block and its working copies fit the budget."""
+CACHE_BLOCK_SCORES = 1 << 20  # ~4 MB of float32 scores: written and read while still in cache
+
+
+def batch_size_for(n_items: int, memory_budget_mb: float, workers: int = 1) -> int:
+    """Users per batch: a score block of about ``CACHE_BLOCK_SCORES`` (a block that stays
+    in cache between the matrix product and the top-K selection makes the pass several
+    times faster than one huge block), at least 16 users, and never more than the memory
+    budget allows for ``workers`` blocks in flight with their working copies."""
     bytes_per_user = n_items * 8 * 2  # float64 scores and one temporary of the model's
-    return max(1, int(memory_budget_mb * 2**20 // bytes_per_user))
+    by_budget = int(memory_budget_mb * 2**20 // (bytes_per_user * workers))
+    return max(1, min(max(16, CACHE_BLOCK_SCORES // max(n_items, 1)), by_budget))
+
+
+@cache
+def _blas_controller() -> ThreadpoolController:
+    """Inspecting the loaded libraries takes milliseconds: once per process is enough."""
+    return ThreadpoolController()
+
+
+def ranking_workers() -> int:
+    """Threads that score and select batches concurrently: numba's thread count (which
+    ``NUMBA_NUM_THREADS`` sets), BLAS limited to one thread meanwhile."""
+    return max(1, numba.get_num_threads())
 
 
 def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
@@ -137,16 +160,22 @@ def _ranking_metrics(
     n_relevant = np.diff(relevant.indptr)
     test_users = np.unique(split.test.users)
     seen = split.train.csr if spec.exclude_seen else None
-    batch_size = spec.batch_size or batch_size_for(split.train.n_items, spec.memory_budget_mb)
-    lists, gains = [], []
-    for start in range(0, len(test_users), batch_size):
-        batch = test_users[start : start + batch_size]
+    workers = ranking_workers()
+    batch_size = spec.batch_size or batch_size_for(split.train.n_items, spec.memory_budget_mb, workers)
+    batches = [test_users[start : start + batch_size] for start in range(0, len(test_users), batch_size)]
+
+    def rank(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         top = top_k(model, batch, seen, k)
-        listed_gain = listed_values(top, relevant, batch)  # test rating if relevant, else 0
-        lists.append(top)
-        gains.append(listed_gain)
-    top_items = np.concatenate(lists)
-    gain_matrix = np.concatenate(gains)
+        return top, listed_values(top, relevant, batch)  # test rating if relevant, else 0
+
+    if workers > 1 and len(batches) > 1:
+        # the matrix product (BLAS) and the selection (numba, nogil) release the GIL
+        with _blas_controller().limit(limits=1, user_api="blas"), ThreadPoolExecutor(workers) as pool:
+            ranked_batches = list(pool.map(rank, batches))
+    else:
+        ranked_batches = [rank(batch) for batch in batches]
+    top_items = np.concatenate([top for top, _ in ranked_batches])
+    gain_matrix = np.concatenate([gain for _, gain in ranked_batches])
     evaluated = n_relevant[test_users] > 0
     out.evaluated_users = test_users[evaluated]
     out.details = {

@@ -67,15 +67,21 @@ def _select_row(
     n_items = scores.shape[0]
     size = 0
     start = 0
+    # Items are visited in increasing index order, so an item scoring the same as the
+    # worst kept one never displaces it: one comparison with a threshold held in a
+    # register rejects almost every item. -inf until the heap is full, so -inf items
+    # are never kept.
+    threshold = -np.inf
     # the items between consecutive excluded items, so the hot loop has no exclusion test
     for stop_index in range(excluded.shape[0] + 1):
         stop = excluded[stop_index] if stop_index < excluded.shape[0] else n_items
         for item in range(start, stop):
             score = scores[item]
-            # almost every item is rejected here: it is worse than the worst kept one
-            if (size == k and score < heap_s[0]) or score == -np.inf:
+            if score <= threshold:
                 continue
             size = _offer(heap_s, heap_i, size, k, score, item)
+            if size == k:
+                threshold = heap_s[0]
         start = max(start, stop + 1)
     # pop the worst first: fill the list from the back
     for slot in range(size - 1, -1, -1):
@@ -85,7 +91,7 @@ def _select_row(
         _sift_down(heap_s, heap_i, size, 0)
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)  # nogil: evaluation runs batches in threads
 def _top_k_serial(
     scores: np.ndarray, k: int, excluded_indptr: np.ndarray, excluded_indices: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
@@ -142,7 +148,7 @@ def top_k_indices(
     return kernel(np.ascontiguousarray(scores), k, indptr, indices, rows)
 
 
-@numba.njit(cache=True)  # K lookups per user: too little work to pay for threads
+@numba.njit(cache=True, nogil=True)  # K lookups per user: too little work to pay for threads
 def _listed_values(
     top: np.ndarray, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, rows: np.ndarray
 ) -> np.ndarray:
