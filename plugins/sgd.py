@@ -73,19 +73,20 @@ class BiasedSGD(FactorModel):
     - ``clip``: clip predicted ratings to the range of the training ratings, as Surprise
       does (scores for ranking are never clipped).
 
-    Defaults are tuned on ML-100K (validation splits of u1..u5.base, see
-    ``benchmarks/models.py``); ``SURPRISE_DEFAULTS`` reproduces Surprise's ``SVD()``.
+    Defaults were chosen on ML-100K by three rounds of grid search (``benchmarks/models.py
+    tune``) on inner validation splits (10% of each user's ratings in u1..u5.base), never
+    on the test folds; ``SURPRISE_DEFAULTS`` reproduces Surprise's ``SVD()``.
     """
 
     def __init__(
         self,
-        factors: int = 100,
-        epochs: int = 20,
+        factors: int = 150,
+        epochs: int = 100,
         learning_rate: float = 0.005,
         learning_rate_decay: float = 1.0,
-        reg_bias: float = 0.02,
-        reg_factors: float = 0.02,
-        init_std: float = 0.1,
+        reg_bias: float = 0.03,
+        reg_factors: float = 0.09,
+        init_std: float = 0.01,
         shuffle: bool = True,
         clip: bool = True,
         random_state: int | None = None,

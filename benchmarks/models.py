@@ -1,0 +1,211 @@
+"""Benchmarks of the model plugins on MovieLens 100K's published folds u1..u5.
+
+    python benchmarks/models.py surprise   # sgd-biased at Surprise's SVD defaults vs surprise-svd: RMSE, fit time
+    python benchmarks/models.py tune --grid coarse|refined  # sgd-biased's defaults, on inner validation splits
+    python benchmarks/models.py tuned      # sgd-biased with its defaults on u1..u5 (the target: mean RMSE <= 0.908)
+    python benchmarks/models.py overhead   # a recframe cell vs calling sklearn / implicit directly (fit + scoring)
+
+Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
+both sides in this process on the same input, in the same order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+import surprise
+from implicit.cpu.als import AlternatingLeastSquares
+from recframe_plugins.implicit_models import ImplicitALS
+from recframe_plugins.movielens import MovieLens100K
+from recframe_plugins.predefined import Predefined
+from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
+from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
+from recframe_plugins.splitters import UserHoldout
+from recframe_plugins.surprise_models import surprise_trainset
+from sklearn.decomposition import NMF, TruncatedSVD
+from threadpoolctl import threadpool_limits
+
+from recframe import Interactions, Split
+from recframe.config import EvaluationSpec
+from recframe.evaluate import evaluate
+from recframe.model import FactorModel, fit_model
+from recframe.topk import top_k_indices
+
+SHARED = Path(os.environ.get("RECFRAME_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def folds() -> list[Split]:
+    """u1..u5, each train in user-then-item order (the order of u{n}.base, and the order
+    in which Surprise visits ratings), so both SGDs see the same sequence."""
+    path = str(SHARED / "ml-100k")
+    data = MovieLens100K(path=path).load()
+    ordered = []
+    for split in Predefined(preset="ml-100k-u1-u5", path=path).split(data, seed=0):
+        train = split.train
+        order = np.lexsort((train.items, train.users))
+        ordered.append(Split(train.subset(order), split.test, split.fold))
+    return ordered
+
+
+def rmse(model: FactorModel, test: Interactions) -> float:
+    predicted = model.predict(test.users, test.items)
+    return float(np.sqrt(np.mean((predicted - test.values) ** 2)))
+
+
+def timed(action: Callable[[], object]) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = action()
+    return time.perf_counter() - start, result
+
+
+def surprise_comparison() -> None:
+    """sgd-biased at Surprise SVD's defaults (no shuffling: row order, as Surprise) vs Surprise's SVD."""
+    splits = folds()
+    fit_model(BiasedSGD(**{**SURPRISE_DEFAULTS, "epochs": 1}), splits[0].train)  # compile once
+    print(f"{'fold':>4} {'sgd RMSE':>9} {'surprise RMSE':>13} {'sgd fit s':>9} {'surprise fit s':>14}")
+    rows = []
+    for split in splits:
+        trainset = surprise_trainset(split.train)  # built outside the timing: Surprise's own data structure
+        surprise_seconds, algo = timed(lambda: surprise.SVD(random_state=0).fit(trainset))  # noqa: B023
+        ours_seconds, ours = timed(lambda: fit_model(BiasedSGD(**SURPRISE_DEFAULTS, random_state=0), split.train))  # noqa: B023
+        raw = trainset._raw2inner_id_users  # Surprise's own predictions, pair by pair (clipped, as ours)
+        assert len(raw) == len(np.unique(split.train.users))
+        theirs = np.array([algo.predict(int(u), int(i)).est for u, i in zip(split.test.users, split.test.items)])  # noqa: B905
+        surprise_rmse = float(np.sqrt(np.mean((theirs - split.test.values) ** 2)))
+        rows.append((rmse(ours, split.test), surprise_rmse, ours_seconds, surprise_seconds))
+        print(f"{'u' + str(split.fold + 1):>4} {rows[-1][0]:9.4f} {rows[-1][1]:13.4f} {rows[-1][2]:9.3f} {rows[-1][3]:14.3f}")
+    mean = np.mean(rows, axis=0)
+    print(f"mean {mean[0]:9.4f} {mean[1]:13.4f} {mean[2]:9.3f} {mean[3]:14.3f}")
+    print(f"RMSE difference {mean[0] - mean[1]:+.4f}; fit speed-up {mean[3] / mean[2]:.1f}x")
+
+
+TUNING_GRIDS = {
+    # round 1: broad; its best sat on the grid's edge (most factors, most regularisation)
+    "coarse": {
+        "factors": [50, 150],
+        "epochs": [50, 100],
+        "learning_rate": [0.005, 0.01],
+        "learning_rate_decay": [1.0, 0.96],
+        "reg_bias": [0.005, 0.03],
+        "reg_factors": [0.05, 0.1],
+    },
+    # round 2: beyond that edge, the settings round 1 showed to matter little held fixed
+    "refined": {
+        "factors": [150, 300],
+        "epochs": [100, 200],
+        "learning_rate": [0.005, 0.01],
+        "learning_rate_decay": [1.0],
+        "reg_bias": [0.03],
+        "reg_factors": [0.1, 0.15],
+    },
+    # round 3: the initial scale (smaller starts let the regularised factors grow only
+    # where the data ask) against the regularisation, at round 2's best
+    "init": {
+        "factors": [150],
+        "epochs": [100],
+        "learning_rate": [0.005],
+        "reg_bias": [0.03],
+        "reg_factors": [0.08, 0.09, 0.1, 0.11],
+        "init_std": [0.01, 0.02, 0.05],
+    },
+}
+
+
+def tune(grid: str) -> None:
+    """Grid search on inner validation splits: 10% of each user's ratings of u{n}.base
+    (seeded), so no u{n}.test rating is ever seen while choosing."""
+    inner = [next(UserHoldout(test_fraction=0.1).split(split.train, seed=split.fold)) for split in folds()]
+    names = list(TUNING_GRIDS[grid])
+    results = []
+    for values in itertools.product(*TUNING_GRIDS[grid].values()):
+        params = dict(zip(names, values, strict=True))
+        scores = [rmse(fit_model(BiasedSGD(**params, random_state=0), s.train), s.test) for s in inner]
+        results.append((float(np.mean(scores)), params))
+        print(f"{results[-1][0]:.4f} {params}", flush=True)
+    results.sort(key=lambda r: r[0])
+    print("best five by mean inner-validation RMSE:")
+    for score, params in results[:5]:
+        print(f"  {score:.4f} {params}")
+
+
+def tuned() -> None:
+    splits = folds()
+    scores = []
+    for split in splits:
+        seconds, model = timed(lambda: fit_model(BiasedSGD(random_state=0), split.train))  # noqa: B023
+        scores.append(rmse(model, split.test))
+        print(f"u{split.fold + 1}: RMSE {scores[-1]:.4f} (fit {seconds:.2f} s)")
+    print(f"sgd-biased defaults {BiasedSGD().get_params()}: mean RMSE {np.mean(scores):.4f}")
+
+
+def direct_top_k(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray, k: int = 10) -> np.ndarray:
+    """What a user of the library writes: mask training items, argpartition, sort the K."""
+    block = seen[users]
+    scores[np.repeat(np.arange(len(users)), np.diff(block.indptr)), block.indices] = -np.inf
+    top = np.argpartition(-scores, k, axis=1)[:, :k]
+    return np.take_along_axis(top, np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1), axis=1)
+
+
+def overhead() -> None:
+    """Fit + score all test users' top-10: the library called on the zero-filled matrix
+    directly vs a recframe cell (fit_model + evaluate with P/R/NDCG@10), same k and seed."""
+    from recframe_plugins.metrics import NDCG, Precision, Recall
+
+    split = folds()[0]
+    train = split.train
+    csr = sp.csr_matrix((train.values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+    users = np.unique(split.test.users)
+    metrics, spec = [Precision(k=10), Recall(k=10), NDCG(k=10)], EvaluationSpec(relevance_threshold=4.0)
+
+    def sklearn_direct(estimator: NMF | TruncatedSVD) -> Callable[[], object]:
+        def run() -> object:
+            w = estimator.fit_transform(csr)
+            return direct_top_k(w[users] @ estimator.components_, csr, users)
+
+        return run
+
+    def implicit_direct() -> object:
+        with threadpool_limits(1, "blas"):
+            als = AlternatingLeastSquares(factors=20, random_state=0)
+            als.fit(csr.astype(np.float32), show_progress=False)
+        return direct_top_k(als.user_factors[users] @ als.item_factors.T, csr, users)
+
+    cases = {
+        "sklearn-nmf": (sklearn_direct(NMF(n_components=20, init="nndsvda", random_state=0)),
+                        lambda: SklearnNMF(factors=20, random_state=0)),
+        "truncated-svd": (sklearn_direct(TruncatedSVD(n_components=20, random_state=0)),
+                          lambda: PureSVD(factors=20, random_state=0)),
+        "implicit-als": (implicit_direct, lambda: ImplicitALS(factors=20, random_state=0)),
+    }  # fmt: skip
+    print(f"ML-100K u1, k=20; best of 5 runs each, alternating; {len(users)} test users' top-10")
+    for name, (direct, build) in cases.items():
+        direct()
+        evaluate(fit_model(build(), train), split, metrics, spec)  # warm up both sides
+        direct_times, ours_times = [], []
+        for _ in range(5):
+            direct_times.append(timed(direct)[0])
+            ours_times.append(timed(lambda: evaluate(fit_model(build(), train), split, metrics, spec))[0])  # noqa: B023
+        best_direct, best_ours = min(direct_times), min(ours_times)
+        print(f"{name:14} direct {best_direct:.3f} s  recframe cell {best_ours:.3f} s  ratio {best_ours / best_direct:.2f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("case", choices=["surprise", "tune", "tuned", "overhead"])
+    parser.add_argument("--grid", choices=list(TUNING_GRIDS), default="refined", help="with tune")
+    args = parser.parse_args()
+    if args.case == "tune":
+        tune(args.grid)
+    else:
+        {"surprise": surprise_comparison, "tuned": tuned, "overhead": overhead}[args.case]()
+
+
+if __name__ == "__main__":
+    main()
