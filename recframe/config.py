@@ -23,7 +23,7 @@ from recframe.yaml_source import KeyPath, format_path, read_yaml
 
 TOP_LEVEL_KEYS = (
     "name", "seed", "repeats", "plugins", "dataset", "split", "factors", "models", "metrics", "evaluation",
-    "leaderboard",
+    "leaderboard", "execution",
 )  # fmt: skip
 COMPONENT_KEYS = ("type", "params")
 DATASET_KEYS = ("type", "params", "preprocess")
@@ -36,6 +36,8 @@ EVALUATION_DEFAULTS: dict[str, Any] = {
     "batch_size": "auto",
     "memory_budget_mb": 512,
 }
+EXECUTION_KEYS = ("backend", "jobs", "address", "timeout_s")
+BACKENDS = ("local", "dask")
 LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha")
 SIGNIFICANCE_TESTS = ("wilcoxon", "t-test")
 AGGREGATIONS = ("folds", "pooled")
@@ -86,6 +88,21 @@ class LeaderboardSpec:
     alpha: float = 0.05
 
 
+@dataclass(frozen=True)
+class ExecutionSpec:
+    """Where and how cells run (the ``execution:`` section; ``--jobs`` overrides ``jobs``).
+
+    ``backend``: ``local`` (this machine: one process, or ``jobs`` worker processes) or
+    ``dask`` (the scheduler at ``address``, else a local Dask cluster of ``jobs`` workers).
+    ``timeout_s``: a cell running longer fails (local backend).
+    """
+
+    backend: str = "local"
+    jobs: int = 1
+    address: str | None = None
+    timeout_s: float | None = None
+
+
 @dataclass
 class ExperimentConfig:
     name: str
@@ -101,6 +118,17 @@ class ExperimentConfig:
     resolved: dict[str, Any] = field(repr=False)
     repeats: int = 1
     leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
+    execution: ExecutionSpec = field(default_factory=ExecutionSpec)
+    #: the validated input and the folder relative paths start from: all a worker
+    #: process needs to rebuild this config (see :func:`reload_config`)
+    reload_source: tuple[Any, str] = field(default=({}, "."), repr=False)
+
+
+def reload_config(source: tuple[Any, str]) -> ExperimentConfig:
+    """Rebuild a config in another process from ``ExperimentConfig.reload_source``
+    (plugins are objects of this process: they are loaded again, not pickled)."""
+    data, base = source
+    return _validate(data, {}, "<config>", Path(base))
 
 
 class _Checker:
@@ -215,6 +243,7 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
     metrics = _metrics(check, plugins, top.get("metrics"))
     evaluation = _evaluation(check, top.get("evaluation"))
     leaderboard = _leaderboard(check, top.get("leaderboard"), variants)
+    execution = _execution(check, top.get("execution"))
     if check.problems:
         raise ConfigError(check.problems)
     resolved = {
@@ -228,10 +257,11 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
         "metrics": [m.label for m in metrics],
         "evaluation": vars(evaluation),
         "leaderboard": vars(leaderboard),
+        "execution": vars(execution),
     }
     return ExperimentConfig(
         name, seed, label, dataset, split, variants, metrics, evaluation, plugin_files, plugins, resolved,
-        repeats, leaderboard,
+        repeats, leaderboard, execution, (dict(data), str(base)),
     )  # fmt: skip
 
 
@@ -483,6 +513,26 @@ def _evaluation(check: _Checker, value: Any) -> EvaluationSpec:
     return EvaluationSpec(
         float(threshold), merged["exclude_seen"], None if batch_size == "auto" else batch_size, float(budget)
     )
+
+
+def _execution(check: _Checker, value: Any) -> ExecutionSpec:
+    path: KeyPath = ("execution",)
+    spec = check.mapping(value, path, EXECUTION_KEYS)
+    problems = len(check.problems)
+    if spec.get("backend", "local") not in BACKENDS:
+        check.fail((*path, "backend"), f"expected one of {', '.join(BACKENDS)}, got {_describe(spec['backend'])}")
+    jobs = spec.get("jobs", 1)
+    if not _is_int(jobs) or jobs < 1:
+        check.fail((*path, "jobs"), f"expected a positive integer (worker processes), got {_describe(jobs)}")
+    address = spec.get("address")
+    if address is not None and not (isinstance(address, str) and "://" in address):
+        check.fail((*path, "address"), f"expected a scheduler address, e.g. tcp://host:8786, got {_describe(address)}")
+    timeout = spec.get("timeout_s")
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0):
+        check.fail((*path, "timeout_s"), f"expected a positive number of seconds, got {_describe(timeout)}")
+    if len(check.problems) > problems:
+        return ExecutionSpec()
+    return ExecutionSpec(spec.get("backend", "local"), jobs, address, None if timeout is None else float(timeout))
 
 
 def _leaderboard(check: _Checker, value: Any, variants: list[ModelVariant]) -> LeaderboardSpec:

@@ -9,10 +9,10 @@ import hashlib
 import inspect
 import json
 import platform
+import sys
 import time
-import traceback
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -22,11 +22,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart, preprocess
+from recframe import coldstart, execution, preprocess
+from recframe.cache import CellCache, cell_key
 from recframe.config import ExperimentConfig, ModelVariant, load_config
 from recframe.data import Interactions, Split
 from recframe.errors import ConfigError, DataError, InputError
 from recframe.evaluate import evaluate
+from recframe.execution import CellOutcome
 from recframe.memory import PeakMemory
 from recframe.model import Model, fit_model
 from recframe.plugins import Plugins, load_plugins
@@ -45,6 +47,10 @@ class Cell:
     k: int | None
     fold: int
     seed: int
+
+    @property
+    def identity(self) -> tuple[str, int | None, int, int]:
+        return self.variant.label, self.k, self.fold, self.seed
 
 
 @dataclass
@@ -225,7 +231,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
     return rows, evaluation.per_user_frame()
 
 
-def _failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[str, Any]]:
+def failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[str, Any]]:
     return [
         {
             "model": cell.variant.label,
@@ -248,30 +254,82 @@ def _failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[
     ]
 
 
-def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) -> Results:
+def cell_key_parts(config: ExperimentConfig, cell: Cell, data_fingerprint: str, split_print: str) -> dict[str, Any]:
+    """Everything a cell's numbers depend on (the cache key's content)."""
+    factory = config.plugins.registry.get("model", cell.variant.type).factory
+    return {
+        "dataset": data_fingerprint, "split": split_print, "fold": cell.fold, "model": cell.variant.type,
+        "label": cell.variant.label, "params": cell.variant.params, "k": cell.k, "seed": cell.seed,
+        "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
+        "evaluation": vars(config.evaluation), "recframe": library_versions()["recframe"],
+    }  # fmt: skip
+
+
+def provider_version(factory: type) -> str:
+    """The providing module's distribution version where known, and a hash of its source
+    (so editing a plugin file invalidates its cached cells)."""
+    module = sys.modules.get(factory.__module__)
+    path = getattr(module, "__file__", None)
+    source = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "unknown"
+    top = factory.__module__.split(".")[0]
+    distributions = metadata.packages_distributions().get(top, [])
+    version = f"{distributions[0]} {metadata.version(distributions[0])} " if distributions else ""
+    return f"{version}{factory.__module__} sha256:{source}"
+
+
+CellObserver = Callable[[CellOutcome, int, int], None]
+
+
+def run_experiment(
+    source: str | Path | Mapping[str, Any] | ExperimentConfig,
+    cache_dir: Path | None = None,
+    rerun: bool = False,
+    jobs: int | None = None,
+    on_cell: CellObserver | None = None,
+) -> Results:
     """Run an experiment from a YAML path, a config mapping, or a loaded config.
 
     A cell that raises is recorded as failed (``Results.failures``); the others go on.
+    With ``cache_dir``, finished cells are stored there as they finish and reused by the
+    next run (unless ``rerun``). ``jobs`` overrides ``execution.jobs``. ``on_cell`` is
+    called with each outcome (cached ones first), the number done and the total.
+    Results come in plan order, whatever the backend or the order cells finished in.
     """
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     prepared = load_data(config)
     data, splits = prepared.data, prepared.splits
+    cells = plan(config, len(splits))
+    fingerprints = data.fingerprint(), split_fingerprint(splits)
+    keys = [cell_key(cell_key_parts(config, cell, *fingerprints)) for cell in cells]
+    cache = CellCache(cache_dir) if cache_dir is not None else None
+    outcomes: dict[int, CellOutcome] = {}
+    for index, (cell, key) in enumerate(zip(cells, keys, strict=True)):
+        stored = cache.load(key) if cache is not None and not rerun else None
+        if stored is not None:
+            outcomes[index] = CellOutcome(cell, stored[0], stored[1], cached=True)
+            if on_cell:
+                on_cell(outcomes[index], len(outcomes), len(cells))
+    index_of = {cell.identity: index for index, cell in enumerate(cells)}  # outcomes from workers are copies
+    todo = [cell for index, cell in enumerate(cells) if index not in outcomes]
+    for outcome in _backend(config, splits, todo, jobs or config.execution.jobs):
+        index = index_of[outcome.cell.identity]
+        outcomes[index] = outcome
+        if cache is not None and outcome.error is None:
+            cache.store(keys[index], outcome.rows, outcome.per_user)
+        if on_cell:
+            on_cell(outcome, len(outcomes), len(cells))
     rows: list[dict[str, Any]] = []
     per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = {}
     failures: list[Failure] = []
-    for cell in plan(config, len(splits)):
-        try:
-            cell_rows, cell_per_user = run_cell(config, cell, splits[cell.fold])
-        except Exception as error:
-            message = f"{type(error).__name__}: {error}"
-            failures.append(Failure(cell, message, traceback.format_exc()))
-            rows.extend(_failed_rows(config, cell, message))
-            continue
-        rows.extend(cell_rows)
-        if cell_per_user is not None:
-            per_user[(cell.variant.label, cell.k, cell.fold, cell.seed)] = cell_per_user
+    for index, cell in enumerate(cells):
+        outcome = outcomes[index]
+        rows.extend(outcome.rows)
+        if outcome.error is not None:
+            failures.append(Failure(cell, outcome.error, outcome.traceback))
+        elif outcome.per_user is not None:
+            per_user[(cell.variant.label, cell.k, cell.fold, cell.seed)] = outcome.per_user
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
     manifest = {
@@ -306,13 +364,28 @@ def run_experiment(source: str | Path | Mapping[str, Any] | ExperimentConfig) ->
             }
             for m in config.metrics
         ],
-        "cells": {"planned": len(plan(config, len(splits))), "failed": len(failures)},
+        "cells": {
+            "planned": len(cells),
+            "failed": len(failures),
+            "from_cache": sum(outcome.cached for outcome in outcomes.values()),
+        },
+        "execution": {"backend": config.execution.backend, "jobs": jobs or config.execution.jobs},
         "plugins": config.plugins.origins,
         "versions": library_versions(),
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 3),
     }
     return Results(config, table, manifest, per_user, failures)
+
+
+def _backend(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
+    if not cells:
+        return iter(())
+    if config.execution.backend == "dask":
+        return execution.run_dask(config, splits, cells, jobs)
+    if jobs > 1 and len(cells) > 1:
+        return execution.run_processes(config, splits, cells, min(jobs, len(cells)))
+    return execution.run_serial(config, splits, cells)
 
 
 def library_versions() -> dict[str, str]:
