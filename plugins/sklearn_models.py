@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Self
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.decomposition import NMF, TruncatedSVD
 
 from recframe import DataError, FactorModel, Interactions, hookimpl
@@ -14,6 +15,16 @@ from recframe.hookspecs import Register
 def _check_factors(factors: int, train: Interactions, limit: int, name: str) -> None:
     if factors > limit:
         raise DataError(f"{name}: factors={factors} exceeds {limit} for a {train.n_users} x {train.n_items} matrix")
+
+
+def frobenius_error(matrix: sp.csr_matrix, p: np.ndarray, q: np.ndarray) -> float:
+    """``||X - P Q^T||_F`` without forming the dense product:
+    ``||X||^2 - 2 tr(P^T X Q) + tr((P^T P)(Q^T Q))``."""
+    p, q = p.astype(np.float64), q.astype(np.float64)
+    squared = (
+        matrix.multiply(matrix).sum() - 2.0 * float(np.sum((matrix @ q) * p)) + float(np.sum((p.T @ p) * (q.T @ q)))
+    )
+    return float(np.sqrt(max(squared, 0.0)))
 
 
 class PureSVD(FactorModel):
@@ -35,10 +46,14 @@ class PureSVD(FactorModel):
         self.user_factors_ = svd.fit_transform(train.csr).astype(np.float32)
         self.item_factors_ = svd.components_.T.astype(np.float32)
         self.explained_variance_ratio_ = float(svd.explained_variance_ratio_.sum())
+        self.reconstruction_err_ = frobenius_error(train.csr, self.user_factors_, self.item_factors_)
         return self
 
     def details(self) -> dict[str, Any]:
-        return {"explained_variance_ratio": self.explained_variance_ratio_}
+        return {
+            "explained_variance_ratio": self.explained_variance_ratio_,
+            "reconstruction_err": self.reconstruction_err_,
+        }
 
 
 class SklearnNMF(FactorModel):

@@ -115,3 +115,12 @@ def test_sgd_biased_matches_surprise_svd_rmse_at_its_defaults():
     ours = rmse(BiasedSGD(**SURPRISE_DEFAULTS, random_state=0))
     theirs = rmse(SurpriseSVD(random_state=0))
     assert abs(ours - theirs) < 0.01, (ours, theirs)
+
+
+def test_truncated_svd_reports_its_reconstruction_error(split):
+    train, _ = split
+    model = fit_model(PureSVD(factors=4, random_state=0), train)
+    dense = zero_filled(train).toarray()
+    expected = np.linalg.norm(dense - model.user_factors_ @ model.item_factors_.T)
+    assert model.details()["reconstruction_err"] == pytest.approx(expected, rel=1e-4)
+    assert 0 < model.details()["explained_variance_ratio"] < 1

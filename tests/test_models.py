@@ -66,10 +66,11 @@ def test_sgd_biased_learns_and_is_seeded():
     data = Synthetic(n_users=600, n_items=300, ratings_per_user=60, seed=1).load()
     split = next(Holdout(0.2).split(data, seed=0))
 
-    model = BiasedSGD(factors=8, epochs=30, learning_rate=0.01, random_state=0).fit(split.train)
+    params = {"factors": 8, "epochs": 30, "learning_rate": 0.01, "reg_factors": 0.02, "init_std": 0.1}
+    model = BiasedSGD(**params, random_state=0).fit(split.train)
     assert model.training_rmse_[-1] < model.training_rmse_[0]
     assert rmse(model, split) < rmse(Bias().fit(split.train), split)
-    again = BiasedSGD(factors=8, epochs=30, learning_rate=0.01, random_state=0).fit(split.train)
+    again = BiasedSGD(**params, random_state=0).fit(split.train)
     np.testing.assert_array_equal(model.item_factors_, again.item_factors_)
     users, items = split.test.users[:10], split.test.items[:10]
     expected = (
