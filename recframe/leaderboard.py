@@ -1,95 +1,228 @@
-"""Pure functions from the tidy results table to leaderboards."""
+"""Pure functions from the tidy results table to the numbers of a leaderboard.
+
+``aggregate`` summarises every model x k x metric (mean, std, 95% confidence interval);
+``best_configurations`` picks each model's best k per metric and ranks the models;
+``build`` adds the paired significance tests and the cost of the cells.
+``recframe.leaderboard_tables`` lays the numbers out as tables.
+"""
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import pandas as pd
+import scipy.stats
 
-from recframe.metric import Metric
+from recframe.config import LeaderboardSpec, is_model_named
+from recframe.significance import COMPARISON_COLUMNS, NO_K, Comparison, compare
 
 ROW_KEYS = ["model", "k"]
+CONFIDENCE = 0.95
 
 
-def aggregate(table: pd.DataFrame) -> pd.DataFrame:
-    """Mean, standard deviation (ddof=1) and fold count per model x k x metric.
+@dataclass(frozen=True)
+class MetricInfo:
+    """What a leaderboard needs to know about a metric, as recorded in manifest.json."""
 
-    ``status`` is ``ok`` when every fold produced the metric, otherwise why it is
+    label: str
+    kind: str
+    higher_is_better: bool
+    definition: str = ""
+
+
+def metric_infos(manifest: dict[str, Any]) -> list[MetricInfo]:
+    return [
+        MetricInfo(m["label"], m["kind"], bool(m["higher_is_better"]), m.get("definition", ""))
+        for m in manifest["metrics"]
+    ]
+
+
+def aggregate(table: pd.DataFrame, per_user: pd.DataFrame | None = None, aggregation: str = "folds") -> pd.DataFrame:
+    """Mean, std (ddof=1), count ``n`` and 95% Student t-interval per model x k x metric.
+
+    ``folds`` (default): over the cells' values (one per fold and seed), i.e. the mean of
+    fold means. ``pooled``: over every evaluated user of every fold at once, a user's
+    repeats averaged first (``n`` counts user x fold values), for the metrics with
+    per-user values in ``per_user`` other than rating metrics: pooling users would turn
+    RMSE into a mean of per-user RMSEs. The ``aggregation`` column says which applies.
+
+    ``status`` is ``ok`` when every cell produced the metric, otherwise why it is
     missing: ``failed`` or ``unavailable`` (the model cannot produce it).
     """
-    keys = [*ROW_KEYS, "metric"]
-    grouped = table.groupby(keys, sort=False, dropna=False)
-    summary = grouped["value"].agg(mean="mean", std="std", n="count").reset_index()
-    status = grouped["status"].agg(_worst_status).reset_index(name="status")
-    return summary.merge(status, on=keys)
-
-
-def _worst_status(statuses: pd.Series) -> str:
-    for status in ("failed", "unavailable"):
-        if (statuses == status).any():
-            return status
-    return "ok"
-
-
-def best_rows(summary: pd.DataFrame, metrics: list[Metric]) -> dict[str, set[tuple[str, object]]]:
-    """For each metric label, the (model, k) rows holding its best mean (ties all marked)."""
-    best: dict[str, set[tuple[str, object]]] = {}
-    for metric in metrics:
-        rows = summary[(summary["metric"] == metric.label) & (summary["status"] == "ok")]
-        if rows.empty:
-            best[metric.label] = set()
-            continue
-        target = rows["mean"].max() if metric.higher_is_better else rows["mean"].min()
-        winners = rows[rows["mean"] == target]
-        best[metric.label] = set(zip(winners["model"], winners["k"], strict=True))
-    return best
-
-
-def _cell_text(mean: float, std: float, n: int, status: str) -> str:
-    if status != "ok":
-        return "n/a" if status == "unavailable" else status
-    if n <= 1 or math.isnan(std):
-        return f"{mean:.4f}"
-    return f"{mean:.4f} ± {std:.4f}"
-
-
-def pivot(summary: pd.DataFrame, metrics: list[Metric], marker: str = "*") -> pd.DataFrame:
-    """Rows model x k, one text column per metric (``mean ± std``), best wrapped in ``marker``."""
-    best = best_rows(summary, metrics)
-    index = summary[ROW_KEYS].drop_duplicates().reset_index(drop=True)
-    columns: dict[str, list[str]] = {"model": list(index["model"]), "k": [_k_text(k) for k in index["k"]]}
-    lookup = {(r["model"], _k_text(r["k"]), r["metric"]): r for r in summary.to_dict("records")}
-    for metric in metrics:
-        cells = []
-        for model, k in zip(index["model"], index["k"], strict=True):
-            row = lookup[(model, _k_text(k), metric.label)]
-            text = _cell_text(row["mean"], row["std"], row["n"], row["status"])
-            cells.append(f"{marker}{text}{marker}" if (model, k) in best[metric.label] else text)
-        arrow = "↑" if metric.higher_is_better else "↓"
-        columns[f"{metric.label} {arrow}"] = cells
-    return pd.DataFrame(columns)
-
-
-def _k_text(k: object) -> str:
-    return "–" if k is None or k is pd.NA or (isinstance(k, float) and math.isnan(k)) else str(k)
-
-
-def to_markdown(frame: pd.DataFrame) -> str:
-    header = "| " + " | ".join(frame.columns) + " |"
-    rule = "|" + "|".join("---" if c in ("model",) else "---:" for c in frame.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *body]) + "\n"
-
-
-def to_text(frame: pd.DataFrame) -> str:
-    """A plain aligned table for the terminal."""
-    cells = [list(frame.columns), *[[str(v) for v in row] for row in frame.itertuples(index=False)]]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(frame.columns))]
-    lines = [
-        "  ".join(
-            value.ljust(w) if i == 0 else value.rjust(w) for i, (value, w) in enumerate(zip(row, widths, strict=True))
+    flags = table.assign(failed=table["status"] == "failed", unavailable=table["status"] == "unavailable")
+    summary = (
+        flags.groupby([*ROW_KEYS, "metric"], sort=False, dropna=False)
+        .agg(
+            mean=("value", "mean"),
+            std=("value", "std"),
+            n=("value", "count"),
+            failed=("failed", "any"),
+            unavailable=("unavailable", "any"),
         )
-        for row in cells
-    ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines) + "\n"
+        .reset_index()
+    )
+    status = np.select([summary["failed"], summary["unavailable"]], ["failed", "unavailable"], "ok")
+    summary = summary.drop(columns=["failed", "unavailable"]).assign(status=status, aggregation="folds")
+    if aggregation == "pooled" and per_user is not None and not per_user.empty:
+        poolable = table.loc[table["kind"] != "rating", "metric"].unique()
+        summary = _pool_users(summary, per_user, [m for m in poolable if m in per_user.columns])
+    return _with_intervals(summary)
+
+
+def _pool_users(summary: pd.DataFrame, per_user: pd.DataFrame, metrics: list[str]) -> pd.DataFrame:
+    long = per_user.melt(id_vars=[*ROW_KEYS, "fold", "user"], value_vars=metrics, var_name="metric")
+    long = long.dropna(subset=["value"])
+    long["k"] = long["k"].astype("Int64").fillna(NO_K)
+    users = long.groupby([*ROW_KEYS, "metric", "fold", "user"])["value"].mean()  # repeats are not more users
+    pooled = users.groupby(level=[*ROW_KEYS, "metric"]).agg(["mean", "std", "count"])
+    keys = pd.MultiIndex.from_arrays([summary["model"], summary["k"].fillna(NO_K), summary["metric"]])
+    found = keys.isin(pooled.index) & (summary["status"] == "ok").to_numpy()
+    matched = pooled.loc[keys[found]]
+    summary = summary.copy()
+    summary.loc[found, ["mean", "std", "n"]] = matched[["mean", "std", "count"]].to_numpy()
+    summary.loc[found, "aggregation"] = "pooled"
+    return summary
+
+
+def _with_intervals(summary: pd.DataFrame) -> pd.DataFrame:
+    """Add ``ci_low`` and ``ci_high``: mean ± t(0.975, n - 1) · std / sqrt(n); NaN when n < 2."""
+    n = summary["n"].to_numpy(dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        half = scipy.stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * summary["std"].to_numpy(dtype=np.float64) / np.sqrt(n)
+    return summary.assign(ci_low=summary["mean"] - half, ci_high=summary["mean"] + half)
+
+
+def cell_costs(table: pd.DataFrame) -> pd.DataFrame:
+    """Per model x k: cells run, fit seconds per cell (mean, std, min, max), evaluation
+    seconds per cell (mean, std), and the median over the cells of the peak memory (MiB
+    added during fit and evaluation)."""
+    cells = table.drop_duplicates(subset=[*ROW_KEYS, "fold", "seed"])
+    return (
+        cells.groupby(ROW_KEYS, sort=False, dropna=False)
+        .agg(
+            cells=("fold", "size"),
+            fit_seconds=("fit_seconds", "mean"),
+            fit_seconds_std=("fit_seconds", "std"),
+            fit_seconds_min=("fit_seconds", "min"),
+            fit_seconds_max=("fit_seconds", "max"),
+            eval_seconds=("eval_seconds", "mean"),
+            eval_seconds_std=("eval_seconds", "std"),
+            peak_memory_mb=("peak_memory_mb", "median"),
+        )
+        .reset_index()
+    )
+
+
+def best_configurations(summary: pd.DataFrame, metrics: Sequence[MetricInfo]) -> pd.DataFrame:
+    """Per metric, each model's best k (ties: the first listed) and the models' rank (1 =
+    best, ties share the lower rank). A model without any value keeps one row with its
+    status and no rank. Rows are ordered by metric, then rank."""
+    labels = [m.label for m in metrics]
+    rows = summary[summary["metric"].isin(labels)]
+    sign = rows["metric"].map({m.label: -1.0 if m.higher_is_better else 1.0 for m in metrics})
+    ranked = rows.assign(score=sign * rows["mean"])
+    ranked = ranked[(ranked["status"] == "ok") & ranked["score"].notna()]
+    best = ranked.sort_values("score", kind="mergesort").drop_duplicates(["metric", "model"])
+    best = best.assign(rank=best.groupby("metric")["score"].rank(method="min").astype("Int64"))
+    has_rank = pd.MultiIndex.from_frame(rows[["metric", "model"]]).isin(
+        pd.MultiIndex.from_frame(best[["metric", "model"]])
+    )
+    missing = rows[~has_rank].drop_duplicates(["metric", "model"])
+    result = pd.concat(
+        [best.drop(columns="score"), missing.assign(rank=pd.Series(pd.NA, index=missing.index, dtype="Int64"))],
+        ignore_index=True,
+    )
+    order = {"metric": {label: i for i, label in enumerate(labels)}}
+    order["model"] = {model: i for i, model in enumerate(dict.fromkeys(summary["model"]))}
+    return result.sort_values(
+        ["metric", "rank", "model"], key=lambda c: c.map(order[c.name]) if c.name in order else c, na_position="last"
+    ).reset_index(drop=True)
+
+
+def significance(
+    per_user: pd.DataFrame | None, best: pd.DataFrame, metrics: Sequence[MetricInfo], spec: LeaderboardSpec
+) -> pd.DataFrame:
+    """Per metric with per-user values: every model's best configuration against the best
+    one (``reference`` = best) and against the baseline's best (``reference`` = baseline),
+    each set one Holm-Bonferroni family."""
+    frames = []
+    for metric in metrics:
+        if per_user is None or metric.label not in per_user.columns:
+            continue
+        ranked = best[(best["metric"] == metric.label) & best["rank"].notna()]
+        ranked = ranked.assign(k=ranked["k"].fillna(NO_K))
+        if ranked.empty:
+            continue
+        references = {"best": ranked.iloc[0]}
+        if spec.baseline is not None:
+            baseline = ranked[[is_model_named(m, spec.baseline) for m in ranked["model"]]]
+            if not baseline.empty and baseline.iloc[0]["model"] != ranked.iloc[0]["model"]:
+                references["baseline"] = baseline.iloc[0]
+        for reference, top in references.items():
+            others = [
+                Comparison(model, int(k), top["model"], int(top["k"]))
+                for model, k in zip(ranked["model"], ranked["k"], strict=True)
+                if model != top["model"]
+            ]
+            if others:
+                tested = compare(per_user, metric.label, others, spec.test, spec.alpha)
+                frames.append(tested.assign(reference=reference))
+    if not frames:
+        return pd.DataFrame(columns=["reference", *COMPARISON_COLUMNS])
+    result = pd.concat(frames, ignore_index=True)[["reference", *COMPARISON_COLUMNS]]
+    for column in ("k", "reference_k"):
+        result[column] = result[column].astype("Int64").mask(result[column] == NO_K)
+    return result
+
+
+@dataclass
+class Leaderboard:
+    """Every number of one leaderboard; tables, plots and reports only render it."""
+
+    metrics: list[MetricInfo]
+    spec: LeaderboardSpec
+    summary: pd.DataFrame
+    best: pd.DataFrame
+    comparisons: pd.DataFrame
+    costs: pd.DataFrame
+    folds: int
+    seeds: int
+    failures: pd.DataFrame
+
+    def numeric(self) -> pd.DataFrame:
+        """leaderboard.csv: one row per model x k x metric with its statistics, the model's
+        rank and its test against the best when this is its best k, and the cell costs."""
+        ranks = self.best.loc[self.best["rank"].notna(), ["model", "k", "metric", "rank"]]
+        tests = self.comparisons.loc[
+            self.comparisons["reference"] == "best", ["model", "k", "metric", "p_holm", "significant"]
+        ].rename(columns={"p_holm": "p_vs_best_holm", "significant": "different_from_best"})
+        keys = ["model", "k", "metric"]
+        merged = self.summary.merge(ranks, on=keys, how="left").merge(tests, on=keys, how="left")
+        return merged.merge(self.costs, on=ROW_KEYS, how="left")
+
+
+def build(
+    table: pd.DataFrame, per_user: pd.DataFrame | None, metrics: Sequence[MetricInfo], spec: LeaderboardSpec
+) -> Leaderboard:
+    """The leaderboard of a results table (``Results.table`` or cells.csv), for the
+    ``metrics`` present in it."""
+    present = set(table["metric"])
+    infos = [m for m in metrics if m.label in present]
+    summary = aggregate(table, per_user, spec.aggregation)
+    best = best_configurations(summary, infos)
+    failed = table[table["status"] == "failed"].drop_duplicates(subset=[*ROW_KEYS, "fold", "seed"])
+    seeds = table.groupby([*ROW_KEYS, "fold"], dropna=False)["seed"].nunique()
+    return Leaderboard(
+        metrics=infos,
+        spec=spec,
+        summary=summary,
+        best=best,
+        comparisons=significance(per_user, best, infos, spec),
+        costs=cell_costs(table),
+        folds=int(table["fold"].nunique()),
+        seeds=int(seeds.max()) if len(seeds) else 0,
+        failures=failed[["model", "k", "fold", "seed", "reason"]].reset_index(drop=True),
+    )

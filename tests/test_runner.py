@@ -3,7 +3,9 @@ import pandas as pd
 import pytest
 
 from recframe import ConfigError, DataError, load_config, run_experiment
-from recframe.leaderboard import aggregate, pivot
+from recframe.leaderboard import aggregate
+from recframe.leaderboard_tables import settings_table
+from recframe.merge import ResultSet
 from recframe.runner import plan
 
 
@@ -66,7 +68,7 @@ def test_a_cell_that_raises_fails_alone(tmp_path, write_yaml, small_config):
     broken = results.table[results.table["model"] == "broken"]
     assert (broken["status"] == "failed").all()
     assert (results.table[results.table["model"] == "bias"].query("kind == 'rating'")["status"] == "ok").all()
-    text = pivot(aggregate(results.table), results.config.metrics)
+    text = settings_table(ResultSet.from_results(results).leaderboard()).frame
     assert (text.loc[text["model"] == "broken"].iloc[0, 2:] == "failed").all()
 
 

@@ -1,0 +1,195 @@
+"""Read results directories back and merge runs made on the same data and folds.
+
+A ``ResultSet`` is everything a leaderboard is built from: the tidy cells table, the
+per-user values, the manifest and the config(s). ``recframe run`` makes one from its
+``Results``; ``recframe leaderboard DIR...`` reads them back from disk and merges them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import yaml
+
+from recframe.config import AGGREGATIONS, SIGNIFICANCE_TESTS, LeaderboardSpec
+from recframe.errors import DataError
+from recframe.leaderboard import Leaderboard, build, metric_infos
+from recframe.runner import Results
+
+
+@dataclass
+class ResultSet:
+    table: pd.DataFrame
+    per_user: pd.DataFrame
+    manifest: dict[str, Any]
+    configs: list[dict[str, Any]]
+    log: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_results(cls, results: Results, run_log: Sequence[str] = ()) -> ResultSet:
+        """``run_log``: one line per cell as it finished (see ``recframe.progress``),
+        written to run.log above the failed cells' tracebacks."""
+        log = "\n".join(
+            [
+                *run_log,
+                *(
+                    f"{f.cell.variant.label} k={f.cell.k} fold={f.cell.fold} seed={f.cell.seed}: "
+                    f"{f.error}\n{f.traceback}"
+                    for f in results.failures
+                ),
+            ]
+        )
+        return cls(results.table, results.per_user_table(), results.manifest, [results.config.resolved], log)
+
+    @property
+    def name(self) -> str:
+        return str(self.manifest["experiment"])
+
+    @property
+    def spec(self) -> LeaderboardSpec:
+        """The ``leaderboard:`` section of the (first) config."""
+        return LeaderboardSpec(**self.configs[0].get("leaderboard", {})) if self.configs else LeaderboardSpec()
+
+    def leaderboard(self) -> Leaderboard:
+        return build(self.table, self.per_user, metric_infos(self.manifest), self.spec)
+
+
+def _require(directory: Path, name: str) -> Path:
+    path = directory / name
+    if not path.is_file():
+        raise DataError(f"{directory}: no {name}; pass a folder written by 'recframe run' (results/<name>/)")
+    return path
+
+
+def read_results(directory: Path) -> ResultSet:
+    """Load a results directory; a missing or unreadable piece is a one-line ``DataError``."""
+    if not directory.is_dir():
+        raise DataError(f"{directory}: not a directory; pass results directories such as results/quickstart")
+    try:
+        table = pd.read_csv(_require(directory, "cells.csv"))
+        manifest = json.loads(_require(directory, "manifest.json").read_text())
+        configs = [c for c in yaml.safe_load_all(_require(directory, "config.yaml").read_text()) if c]
+        per_user_path = directory / "per_user.parquet"
+        per_user = pd.read_parquet(per_user_path) if per_user_path.is_file() else pd.DataFrame()
+    except (ValueError, yaml.YAMLError, OSError) as error:
+        raise DataError(f"{directory}: cannot read results: {type(error).__name__}: {error}") from None
+    if "fingerprint" not in manifest.get("dataset", {}) or "fingerprint" not in manifest.get("split", {}):
+        raise DataError(f"{directory}/manifest.json: no dataset or split fingerprint (an older recframe); rerun it")
+    _check_spec(directory, configs)
+    table["k"] = table["k"].astype("Int64")
+    for column in ("reason", "details", "params"):
+        table[column] = table[column].fillna("").astype(str)
+    log_path = directory / "run.log"
+    log = log_path.read_text() if log_path.is_file() else ""
+    return ResultSet(table, per_user, manifest, configs, log)
+
+
+def _check_spec(directory: Path, configs: list[dict[str, Any]]) -> None:
+    spec = configs[0].get("leaderboard", {}) if configs else {}
+    if spec.get("test", "wilcoxon") not in SIGNIFICANCE_TESTS or spec.get("aggregation", "folds") not in AGGREGATIONS:
+        raise DataError(
+            f"{directory}/config.yaml: leaderboard.test must be one of {', '.join(SIGNIFICANCE_TESTS)} and "
+            f"leaderboard.aggregation one of {', '.join(AGGREGATIONS)}"
+        )
+
+
+def _split_text(manifest: dict[str, Any]) -> str:
+    split = manifest["split"]
+    params = ", ".join(f"{k}={v}" for k, v in split.get("params", {}).items())
+    return f"split {split.get('type')}({params}) seed {split.get('seed')} (fingerprint {split['fingerprint']})"
+
+
+def _evaluation(result: ResultSet) -> dict[str, Any]:
+    evaluation = result.configs[0].get("evaluation", {}) if result.configs else {}
+    return {k: evaluation.get(k) for k in ("relevance_threshold", "exclude_seen")}
+
+
+def check_mergeable(first: tuple[Path, ResultSet], other: tuple[Path, ResultSet]) -> None:
+    """Same dataset fingerprint, same folds, same relevance rules; otherwise a one-line DataError."""
+    (a_dir, a), (b_dir, b) = first, other
+    prefix = f"cannot merge {b_dir} with {a_dir}"
+    a_data, b_data = a.manifest["dataset"], b.manifest["dataset"]
+    if a_data["fingerprint"] != b_data["fingerprint"]:
+        raise DataError(
+            f"{prefix}: dataset fingerprint {b_data['fingerprint']} differs from {a_data['fingerprint']} "
+            "(other data or preprocessing); merge only runs on the same dataset and split"
+        )
+    if a.manifest["split"]["fingerprint"] != b.manifest["split"]["fingerprint"]:
+        raise DataError(
+            f"{prefix}: {_split_text(b.manifest)} differs from {_split_text(a.manifest)}; "
+            "merge only runs on the same dataset and split"
+        )
+    if _evaluation(a) != _evaluation(b):
+        raise DataError(
+            f"{prefix}: evaluation settings {_evaluation(b)} differ from {_evaluation(a)}, so metric values are not "
+            "comparable; rerun with the same evaluation section"
+        )
+
+
+def merge_results(runs: list[tuple[Path, ResultSet]]) -> ResultSet:
+    """One ResultSet from several runs on the same dataset and split.
+
+    A model (display name) present in several runs is taken whole (all its k, folds and
+    seeds) from the last directory that has it; ``notes`` says so. The leaderboard
+    settings are the first run's.
+    """
+    for other in runs[1:]:
+        check_mergeable(runs[0], other)
+    if len(runs) == 1:
+        return runs[0][1]
+    owner = {model: index for index, (_, result) in enumerate(runs) for model in result.table["model"].unique()}
+    notes = []
+    for model, index in owner.items():
+        directories = [str(d) for d, result in runs if model in set(result.table["model"])]
+        if len(directories) > 1:
+            notes.append(f"model '{model}' is in {', '.join(directories)}; using {runs[index][0]}")
+    specs = [result.spec for _, result in runs]
+    if any(spec != specs[0] for spec in specs):
+        notes.append(f"the runs' leaderboard settings differ; using {runs[0][0]}'s: {vars(specs[0])}")
+    tables, per_users = [], []
+    for index, (_, result) in enumerate(runs):
+        keep = [model for model, i in owner.items() if i == index]
+        tables.append(result.table[result.table["model"].isin(keep)])
+        if not result.per_user.empty:
+            per_users.append(result.per_user[result.per_user["model"].isin(keep)])
+    table = pd.concat(tables, ignore_index=True)
+    table["k"] = table["k"].astype("Int64")
+    return ResultSet(
+        table=table,
+        per_user=pd.concat(per_users, ignore_index=True) if per_users else pd.DataFrame(),
+        manifest=_merged_manifest(runs, table),
+        configs=[config for _, result in runs for config in result.configs],
+        log="\n".join(result.log for _, result in runs if result.log),
+        notes=notes,
+    )
+
+
+def _merged_manifest(runs: list[tuple[Path, ResultSet]], table: pd.DataFrame) -> dict[str, Any]:
+    manifest = copy.deepcopy(runs[0][1].manifest)
+    labels = {m["label"] for m in manifest["metrics"]}
+    for _, result in runs[1:]:
+        for metric in result.manifest["metrics"]:
+            if metric["label"] not in labels:
+                manifest["metrics"].append(metric)
+                labels.add(metric["label"])
+    manifest["experiment"] = "+".join(dict.fromkeys(result.name for _, result in runs))
+    manifest["merged_from"] = [
+        {
+            "directory": str(directory),
+            "experiment": result.name,
+            "started": result.manifest.get("started"),
+            "seeds": result.manifest.get("seeds"),
+            "versions": result.manifest.get("versions"),
+        }
+        for directory, result in runs
+    ]
+    cells = table.drop_duplicates(["model", "k", "fold", "seed"])
+    manifest["cells"] = {"planned": len(cells), "failed": int((cells["status"] == "failed").sum())}
+    return manifest
