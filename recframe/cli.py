@@ -1,4 +1,4 @@
-"""``recframe run | validate | plugins | data | recommend | explain``: a thin shell around the library.
+"""``recframe run | leaderboard | validate | plugins | data | recommend | explain``: a thin shell around the library.
 
 Exit codes: 0 ok, 1 some cells failed (the rest are still reported), 2 bad input
 (one line per problem on stderr, no traceback unless ``--debug``).
@@ -16,12 +16,15 @@ import pandas as pd
 import yaml
 
 from recframe import explain
+from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError
-from recframe.leaderboard import aggregate, pivot, to_text
+from recframe.leaderboard_tables import terminal_text
+from recframe.merge import ResultSet, merge_results, read_results
 from recframe.plugins import load_plugins
+from recframe.progress import Progress
 from recframe.registry import KINDS
-from recframe.report import results_directory, write_results
+from recframe.report import DEFAULT_FORMATS, FORMATS, check_target, results_directory, write_results
 from recframe.runner import load_data, load_dataset, run_experiment
 from recframe.stats import dataset_stats, format_stats
 
@@ -33,7 +36,23 @@ def _parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", help="run an experiment and write results/<name>/")
     run.add_argument("config", type=Path)
     run.add_argument("--results-dir", type=Path, default=Path("results"), help="default: ./results")
-    run.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
+    run.add_argument("--quiet", action="store_true", help="no progress bar, no leaderboard (for scripts and CI)")
+    run.add_argument(
+        "--jobs", type=_positive_int, help="cells run in parallel on this machine (default: execution.jobs, 1)"
+    )
+    run.add_argument("--rerun", action="store_true", help="recompute every cell, ignoring cached ones")
+    board = commands.add_parser(
+        "leaderboard", help="rebuild a results directory's leaderboard, or merge runs on the same dataset and split"
+    )
+    board.add_argument("directories", nargs="+", type=Path, metavar="DIR", help="results directories")
+    board.add_argument("--out", type=Path, help="output directory (default: DIR, when only one is given)")
+    board.add_argument(
+        "--format",
+        type=_formats,
+        default=DEFAULT_FORMATS,
+        help=f"comma-separated, of {', '.join(FORMATS)} (default: {','.join(DEFAULT_FORMATS)})",
+    )
+    board.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
     validate = commands.add_parser("validate", help="check an experiment config without running it")
     validate.add_argument("config", type=Path)
     commands.add_parser("plugins", help="list datasets, splitters, models and metrics, and blocked plugins")
@@ -75,13 +94,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _formats(text: str) -> tuple[str, ...]:
+    formats = tuple(f.strip() for f in text.split(","))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown format '{unknown[0]}'; expected some of {', '.join(FORMATS)}")
+    return formats
+
+
 def _run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    results_directory(args.results_dir, config.name)
-    results = run_experiment(config)
-    target = write_results(results, args.results_dir)
+    target = check_target(results_directory(args.results_dir, config.name))
+    cache = CellCache(args.results_dir / ".cache" / config.name)
+    progress = Progress(quiet=args.quiet)
+    with cache.locked():  # a second run on the same results waits its turn
+        results = run_experiment(config, cache.directory, args.rerun, args.jobs, on_cell=progress)
+        result = ResultSet.from_results(results, progress.log)
+        board = result.leaderboard()
+        write_results(result, board, target)
     if not args.quiet:
-        print(to_text(pivot(aggregate(results.table), config.metrics)))
+        print(terminal_text(board))
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -89,6 +121,21 @@ def _run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 1 if results.failed else 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    if args.out is None and len(args.directories) > 1:
+        raise InputError(f"{len(args.directories)} runs to merge: give --out DIR for the merged leaderboard")
+    target = check_target(args.out or args.directories[0])
+    result = merge_results([(directory, read_results(directory)) for directory in args.directories])
+    for note in result.notes:
+        print(f"recframe: note: {note}", file=sys.stderr)
+    board = result.leaderboard()
+    write_results(result, board, target, args.format)
+    if not args.quiet:
+        print(terminal_text(board))
+        print(f"leaderboard written to {target}")
+    return 0
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -180,7 +227,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 COMMANDS = {
-    "run": _run, "validate": _validate, "plugins": _plugins, "data": _data,
+    "run": _run, "leaderboard": _leaderboard, "validate": _validate, "plugins": _plugins, "data": _data,
     "recommend": _recommend, "explain": _explain,
 }  # fmt: skip
 

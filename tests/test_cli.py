@@ -22,7 +22,8 @@ def test_run_writes_every_result_file(tmp_path, write_yaml, small_config):
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "cells.csv", "config.yaml", "leaderboard.csv", "leaderboard.md", "manifest.json", "per_user.parquet",
+        "cells.csv", "comparisons.csv", "config.yaml", "leaderboard.csv", "leaderboard.md", "manifest.json",
+        "per_user.parquet", "plots", "report.html", "run.log",
     ]  # fmt: skip
     cells = pd.read_csv(folder / "cells.csv")
     per_user = pd.read_parquet(folder / "per_user.parquet")
@@ -106,7 +107,10 @@ def test_failed_cells_exit_1_and_write_run_log(tmp_path, write_yaml, small_confi
     small_config["models"] = ["bias", "nan-model"]
     done = recframe("run", str(write_yaml(small_config)), "--results-dir", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 1
-    assert "predict returned NaN" in (tmp_path / "out" / "small" / "run.log").read_text()
+    folder = tmp_path / "out" / "small"
+    assert "predict returned NaN" in (folder / "run.log").read_text()
+    report = (folder / "report.html").read_text()
+    assert '<table id="failures">' in report and "ModelOutputError: predict returned NaN" in report
     assert "failed: nan-model" in done.stderr
 
 
