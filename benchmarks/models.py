@@ -36,7 +36,6 @@ from recframe import Interactions, Split
 from recframe.config import EvaluationSpec
 from recframe.evaluate import evaluate
 from recframe.model import FactorModel, fit_model
-from recframe.topk import top_k_indices
 
 SHARED = Path(os.environ.get("RECFRAME_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -80,7 +79,10 @@ def surprise_comparison() -> None:
         theirs = np.array([algo.predict(int(u), int(i)).est for u, i in zip(split.test.users, split.test.items)])  # noqa: B905
         surprise_rmse = float(np.sqrt(np.mean((theirs - split.test.values) ** 2)))
         rows.append((rmse(ours, split.test), surprise_rmse, ours_seconds, surprise_seconds))
-        print(f"{'u' + str(split.fold + 1):>4} {rows[-1][0]:9.4f} {rows[-1][1]:13.4f} {rows[-1][2]:9.3f} {rows[-1][3]:14.3f}")
+        print(
+            f"{'u' + str(split.fold + 1):>4} {rows[-1][0]:9.4f} {rows[-1][1]:13.4f} "
+            f"{rows[-1][2]:9.3f} {rows[-1][3]:14.3f}"
+        )
     mean = np.mean(rows, axis=0)
     print(f"mean {mean[0]:9.4f} {mean[1]:13.4f} {mean[2]:9.3f} {mean[3]:14.3f}")
     print(f"RMSE difference {mean[0] - mean[1]:+.4f}; fit speed-up {mean[3] / mean[2]:.1f}x")
@@ -193,7 +195,10 @@ def overhead() -> None:
             direct_times.append(timed(direct)[0])
             ours_times.append(timed(lambda: evaluate(fit_model(build(), train), split, metrics, spec))[0])  # noqa: B023
         best_direct, best_ours = min(direct_times), min(ours_times)
-        print(f"{name:14} direct {best_direct:.3f} s  recframe cell {best_ours:.3f} s  ratio {best_ours / best_direct:.2f}")
+        print(
+            f"{name:14} direct {best_direct:.3f} s  recframe cell {best_ours:.3f} s  "
+            f"ratio {best_ours / best_direct:.2f}"
+        )
 
 
 def main() -> None:
