@@ -122,8 +122,20 @@ def run_serial(config: ExperimentConfig, splits: list[Split], cells: Iterable[Ce
         yield execute_cell(config, cell, splits[cell.fold], config.execution.timeout_s)
 
 
-#: imported once by the fork server, so each worker starts with them loaded
-PRELOAD = ["recframe.runner", "recframe_plugins.metrics", "recframe_plugins.sklearn_models", "recframe_plugins.sgd"]
+#: imported once by the fork server, so each worker starts with them loaded (a module
+#: that fails to import is skipped there and imported, or reported, by the worker)
+PRELOAD = [
+    "recframe.runner", "recframe_plugins.metrics", "recframe_plugins.sklearn_models", "recframe_plugins.sgd",
+    "recframe_plugins.surprise_models", "recframe_plugins.implicit_models",
+]  # fmt: skip
+
+
+def start_workers_early() -> None:
+    """Start the fork server and its imports now, while this process loads the data."""
+    from multiprocessing import forkserver
+
+    get_context("forkserver").set_forkserver_preload(PRELOAD)
+    forkserver.ensure_running()
 
 
 def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
@@ -132,8 +144,9 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
     killer, say), the cells in flight are retried one at a time in a fresh worker: the
     one that kills its worker alone fails, the others are kept."""
     context = get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)
-    queue: list[Cell] = list(reversed(cells))
+    context.set_forkserver_preload(PRELOAD)  # no-op when start_workers_early already started it
+    # most factors first (popped from the end): the costliest cells do not form a tail
+    queue: list[Cell] = sorted(cells, key=lambda cell: cell.k or 0)
     suspects: list[Cell] = []
     while queue or suspects:
         isolate = bool(suspects)

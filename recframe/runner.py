@@ -15,6 +15,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -265,6 +266,7 @@ def cell_key_parts(config: ExperimentConfig, cell: Cell, data_fingerprint: str, 
     }  # fmt: skip
 
 
+@cache  # reading every installed distribution's metadata takes ~0.2 s
 def provider_version(factory: type) -> str:
     """The providing module's distribution version where known, and a hash of its source
     (so editing a plugin file invalidates its cached cells)."""
@@ -298,6 +300,8 @@ def run_experiment(
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
+    if (jobs or config.execution.jobs) > 1 and config.execution.backend == "local":
+        execution.start_workers_early()
     prepared = load_data(config)
     data, splits = prepared.data, prepared.splits
     cells = plan(config, len(splits))
@@ -371,7 +375,7 @@ def run_experiment(
         },
         "execution": {"backend": config.execution.backend, "jobs": jobs or config.execution.jobs},
         "plugins": config.plugins.origins,
-        "versions": library_versions(),
+        "versions": dict(library_versions()),
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 3),
     }
@@ -388,6 +392,7 @@ def _backend(config: ExperimentConfig, splits: list[Split], cells: list[Cell], j
     return execution.run_serial(config, splits, cells)
 
 
+@cache
 def library_versions() -> dict[str, str]:
     versions = {"python": platform.python_version()}
     for name in REPORTED_LIBRARIES:
