@@ -82,7 +82,10 @@ def facts(result: ResultSet, board: Leaderboard) -> dict[str, str]:
     dataset, split = manifest["dataset"], manifest["split"]
     params = ", ".join(f"{k}={v}" for k, v in split.get("params", {}).items())
     versus = f" and the baseline {spec.baseline}" if spec.baseline else ""
+    source = manifest.get("config")
+    command = {"regenerate with": f"`recframe run {source}`"} if source and source != "<config>" else {}
     return {
+        **command,
         "dataset": f"{dataset['type']}: {dataset['users']:,} users, {dataset['items']:,} items, "
         f"{dataset['interactions']:,} interactions (fingerprint {dataset['fingerprint']})",
         "split": f"{split['type']}({params}), seed {split['seed']}, cold start {split['cold_start']} "
