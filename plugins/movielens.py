@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from recframe_plugins.table import TOKENIZE_ERROR, interactions_from_table
+from recframe_plugins.table import interactions_from_table, read_errors
 
 from recframe import DataError, Dataset, Interactions, Vocabulary, hookimpl
 from recframe.datahome import archive, locate
@@ -69,7 +69,7 @@ def _read_fields(path: Path, form: Format) -> pd.DataFrame:
     double_colon = form.sep == "::"
     names = list(range(7)) if double_colon else list(FIELDS)
     expected = _expected(form)
-    try:
+    with read_errors(path, f"{expected} ({7 if double_colon else len(FIELDS)} fields)"):
         frame = pd.read_csv(
             path,
             sep=":" if double_colon else form.sep,
@@ -79,14 +79,6 @@ def _read_fields(path: Path, form: Format) -> pd.DataFrame:
             engine="c",
             encoding="utf-8-sig",
         )
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as error:
-        found = TOKENIZE_ERROR.search(str(error))
-        where = f"{path}:{found.group(2)}" if found else str(path)
-        raise DataError(f"{where}: expected {expected}, found more fields") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     if double_colon:
         stray = frame[[1, 3, 5]].notna().any(axis=1).to_numpy()
         if stray.any():
@@ -161,7 +153,7 @@ def _read_movies_csv(path: Path) -> pd.DataFrame:
 
 def _read_table(path: Path, sep: str, header: bool, encoding: str, expected: str) -> pd.DataFrame:
     """All columns as text, indexed by the file's line numbers, blank lines dropped."""
-    try:
+    with read_errors(path, expected, encoding=encoding):
         frame = pd.read_csv(
             path,
             sep=sep,
@@ -172,14 +164,6 @@ def _read_table(path: Path, sep: str, header: bool, encoding: str, expected: str
             skip_blank_lines=False,
             engine="c",
         )
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as error:
-        found = TOKENIZE_ERROR.search(str(error))
-        where = f"{path}:{found.group(2)}" if found else str(path)
-        raise DataError(f"{where}: expected {expected}, found more fields") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not {encoding} text (byte {error.start})") from None
     frame.index = frame.index + (2 if header else 1)
     return frame[frame.notna().any(axis=1)]
 

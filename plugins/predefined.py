@@ -8,7 +8,7 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from recframe_plugins.table import TOKENIZE_ERROR
+from recframe_plugins.table import read_errors
 
 from recframe import DataError, Interactions, Split, Splitter, Vocabulary, hookimpl
 from recframe.datahome import locate
@@ -152,20 +152,10 @@ def _pair_keys(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray
 def _read(path: Path, sep: str, as_text: dict[int, type[str]]) -> pd.DataFrame:
     """The file's rows indexed by line number (blank lines dropped); ids the vocabulary
     holds as text are read as text, so '007' stays '007'."""
-    try:
+    with read_errors(path, hint=f"; check sep={sep!r}"):
         frame = pd.read_csv(
             path, sep=sep, header=None, dtype=as_text or None, skip_blank_lines=False, engine="c", encoding="utf-8-sig"
         )
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as error:
-        found = TOKENIZE_ERROR.search(str(error))
-        if found:
-            expected, line, saw = found.groups()
-            raise DataError(f"{path}:{line}: expected {expected} fields, found {saw}; check sep={sep!r}") from None
-        raise DataError(f"{path}: {str(error).strip()}") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text (byte {error.start})") from None
     frame.index = frame.index + 1
     return frame[frame.notna().any(axis=1)]
 

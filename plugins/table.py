@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import ClassVar
 
@@ -16,26 +18,33 @@ ROLES = ("user", "item", "rating", "timestamp")
 TOKENIZE_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 
 
-def read_delimited(path: Path, sep: str, header: bool) -> pd.DataFrame:
-    """Read a delimited file, one row per line (blank lines dropped), errors with file:line."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; check dataset.params.path")
+@contextmanager
+def read_errors(path: Path, expected: str | None = None, hint: str = "", encoding: str = "UTF-8") -> Iterator[None]:
+    """pandas' reading errors as one-line ``DataError``s naming the file and, for a line
+    with too many fields, the line: ``expected`` describes a well-formed line (default:
+    the field count pandas expected)."""
     try:
-        frame = pd.read_csv(
-            path, sep=sep, header=0 if header else None, encoding="utf-8-sig", skip_blank_lines=False, engine="c"
-        )
+        yield
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty") from None
     except pd.errors.ParserError as error:
         found = TOKENIZE_ERROR.search(str(error))
-        if found:
-            expected, line, saw = found.groups()
-            raise DataError(
-                f"{path}:{line}: expected {expected} fields, found {saw}; check the separator (sep={sep!r})"
-            ) from None
-        raise DataError(f"{path}: {str(error).strip()}") from None
+        if not found:
+            raise DataError(f"{path}: {str(error).strip()}") from None
+        fields, line, saw = found.groups()
+        raise DataError(f"{path}:{line}: expected {expected or fields + ' fields'}, found {saw}{hint}") from None
     except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not UTF-8 text (byte {error.start}); re-encode the file as UTF-8") from None
+        raise DataError(f"{path}: not {encoding} text (byte {error.start}); re-encode the file as {encoding}") from None
+
+
+def read_delimited(path: Path, sep: str, header: bool) -> pd.DataFrame:
+    """Read a delimited file, one row per line (blank lines dropped), errors with file:line."""
+    if not path.is_file():
+        raise DataError(f"{path}: file not found; check dataset.params.path")
+    with read_errors(path, hint=f"; check the separator (sep={sep!r})"):
+        frame = pd.read_csv(
+            path, sep=sep, header=0 if header else None, encoding="utf-8-sig", skip_blank_lines=False, engine="c"
+        )
     frame.index = frame.index + (2 if header else 1)  # the file's line numbers
     return frame[frame.notna().any(axis=1)]
 
