@@ -300,40 +300,40 @@ def run_experiment(
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    if (jobs or config.execution.jobs) > 1 and config.execution.backend == "local":
+    jobs = jobs or config.execution.jobs
+    if jobs > 1 and config.execution.backend == "local":
         execution.start_workers_early()
     prepared = load_data(config)
     data, splits = prepared.data, prepared.splits
     cells = plan(config, len(splits))
-    fingerprints = data.fingerprint(), split_fingerprint(splits)
-    keys = [cell_key(cell_key_parts(config, cell, *fingerprints)) for cell in cells]
+    data_print, split_print = data.fingerprint(), split_fingerprint(splits)
+    # keyed by identity: outcomes from worker processes hold copies of the cells
+    keys = {cell.identity: cell_key(cell_key_parts(config, cell, data_print, split_print)) for cell in cells}
     cache = CellCache(cache_dir) if cache_dir is not None else None
-    outcomes: dict[int, CellOutcome] = {}
-    for index, (cell, key) in enumerate(zip(cells, keys, strict=True)):
-        stored = cache.load(key) if cache is not None and not rerun else None
+    outcomes: dict[tuple[str, int | None, int, int], CellOutcome] = {}
+    for cell in cells:
+        stored = cache.load(keys[cell.identity]) if cache is not None and not rerun else None
         if stored is not None:
-            outcomes[index] = CellOutcome(cell, stored[0], stored[1], cached=True)
+            outcomes[cell.identity] = CellOutcome(cell, stored[0], stored[1], cached=True)
             if on_cell:
-                on_cell(outcomes[index], len(outcomes), len(cells))
-    index_of = {cell.identity: index for index, cell in enumerate(cells)}  # outcomes from workers are copies
-    todo = [cell for index, cell in enumerate(cells) if index not in outcomes]
-    for outcome in _backend(config, splits, todo, jobs or config.execution.jobs):
-        index = index_of[outcome.cell.identity]
-        outcomes[index] = outcome
+                on_cell(outcomes[cell.identity], len(outcomes), len(cells))
+    todo = [cell for cell in cells if cell.identity not in outcomes]
+    for outcome in _backend(config, splits, todo, jobs):
+        outcomes[outcome.cell.identity] = outcome
         if cache is not None and outcome.error is None:
-            cache.store(keys[index], outcome.rows, outcome.per_user)
+            cache.store(keys[outcome.cell.identity], outcome.rows, outcome.per_user)
         if on_cell:
             on_cell(outcome, len(outcomes), len(cells))
     rows: list[dict[str, Any]] = []
     per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = {}
     failures: list[Failure] = []
-    for index, cell in enumerate(cells):
-        outcome = outcomes[index]
+    for cell in cells:  # plan order, whatever order the cells finished in
+        outcome = outcomes[cell.identity]
         rows.extend(outcome.rows)
         if outcome.error is not None:
             failures.append(Failure(cell, outcome.error, outcome.traceback))
         elif outcome.per_user is not None:
-            per_user[(cell.variant.label, cell.k, cell.fold, cell.seed)] = outcome.per_user
+            per_user[cell.identity] = outcome.per_user
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
     manifest = {
@@ -342,7 +342,7 @@ def run_experiment(
         "seed": config.seed,
         "dataset": {
             "type": config.dataset.type,
-            "fingerprint": data.fingerprint(),
+            "fingerprint": data_print,
             "users": data.n_users,
             "items": data.n_items,
             "interactions": len(data),
@@ -355,7 +355,7 @@ def run_experiment(
             "params": config.split.params,
             "cold_start": config.split.cold_start,
             "seed": config.seed,
-            "fingerprint": split_fingerprint(splits),
+            "fingerprint": split_print,
         },
         "repeats": config.repeats,
         "seeds": repeat_seeds(config.seed, config.repeats),
@@ -373,7 +373,7 @@ def run_experiment(
             "failed": len(failures),
             "from_cache": sum(outcome.cached for outcome in outcomes.values()),
         },
-        "execution": {"backend": config.execution.backend, "jobs": jobs or config.execution.jobs},
+        "execution": {"backend": config.execution.backend, "jobs": jobs},
         "plugins": config.plugins.origins,
         "versions": dict(library_versions()),
         "started": started.isoformat(timespec="seconds"),
