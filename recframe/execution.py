@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import signal
+import threading
 import traceback
 from collections.abc import Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -67,22 +68,24 @@ def execute_cell(config: ExperimentConfig, cell: Cell, split: Split, timeout_s: 
     try:
         rows, per_user = run_cell(config, cell, split)
         return CellOutcome(cell, rows, per_user)
-    except CellTimeout:
-        message = f"timed out after {timeout_s:g} s (execution.timeout_s)"
-    except MemoryError:
-        message = "out of memory (MemoryError); lower k or the evaluation's memory_budget_mb, or use fewer jobs"
     except Exception as error:
-        message = f"{type(error).__name__}: {error}"
+        message = _reason(error, timeout_s)
+        return CellOutcome(cell, failed_rows(config, cell, message), None, message, traceback.format_exc())
     finally:
         if use_alarm:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
-    return CellOutcome(cell, failed_rows(config, cell, message), None, message, traceback.format_exc())
+
+
+def _reason(error: Exception, timeout_s: float | None) -> str:
+    if isinstance(error, CellTimeout):
+        return f"timed out after {timeout_s:g} s (execution.timeout_s)"
+    if isinstance(error, MemoryError):
+        return "out of memory (MemoryError); lower k or the evaluation's memory_budget_mb, or use fewer jobs"
+    return f"{type(error).__name__}: {error}"
 
 
 def _in_main_thread() -> bool:
-    import threading
-
     return threading.current_thread() is threading.main_thread()
 
 
@@ -96,12 +99,10 @@ def limit_threads(threads: int) -> None:
     import numba
     from threadpoolctl import threadpool_limits
 
-    global _LIMITS
-    _LIMITS = threadpool_limits(threads)
+    threadpool_limits(threads)  # stays in force: only a context exit or restore would undo it
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
 
 
-_LIMITS: Any = None
 _WORKER: dict[str, Any] = {}  # the configuration and folds of this worker process
 
 

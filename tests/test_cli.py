@@ -108,7 +108,8 @@ def test_failed_cells_exit_1_and_write_run_log(tmp_path, write_yaml, small_confi
     done = recframe("run", str(write_yaml(small_config)), "--results-dir", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 1
     folder = tmp_path / "out" / "small"
-    assert "predict returned NaN" in (folder / "run.log").read_text()
+    log = (folder / "run.log").read_text()
+    assert "predict returned NaN" in log and "Traceback (most recent call last)" in log
     report = (folder / "report.html").read_text()
     assert '<table id="failures">' in report and "ModelOutputError: predict returned NaN" in report
     assert "failed: nan-model" in done.stderr
