@@ -171,4 +171,5 @@ def listed_values(top: np.ndarray, matrix: sp.csr_matrix, rows: np.ndarray) -> n
     """``matrix[rows[r], top[r, j]]`` for every listed item (0 for absent items and padding)."""
     if not matrix.has_sorted_indices:
         matrix = matrix.sorted_indices()
-    return _listed_values(top, matrix.indptr, matrix.indices, matrix.data.astype(np.float64), np.asarray(rows))
+    data = np.asarray(matrix.data, dtype=np.float64)  # no copy when already float64: this runs per batch
+    return _listed_values(top, matrix.indptr, matrix.indices, data, np.asarray(rows))
