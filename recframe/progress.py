@@ -41,9 +41,10 @@ class Progress:
         self.log: list[str] = []
 
     def __call__(self, outcome: CellOutcome, done: int, total: int) -> None:
-        status = "cached" if outcome.cached else ("failed: " + str(outcome.error) if outcome.error else "done")
+        status = "cached" if outcome.cached else "failed" if outcome.error else "done"
+        reason = f": {outcome.error}" if outcome.error else ""
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
-        self.log.append(f"{stamp} [{done}/{total}] {cell_label(outcome)}: {status}")
+        self.log.append(f"{stamp} [{done}/{total}] {cell_label(outcome)}: {status}{reason}")
         if not outcome.cached:
             self.computed += 1
         if self.quiet:
@@ -51,7 +52,7 @@ class Progress:
         elapsed = time.perf_counter() - self.start
         remaining = total - done
         eta = f"ETA {_duration(elapsed / self.computed * remaining)}" if self.computed and remaining else ""
-        line = f"[{done}/{total}] {100 * done / total:3.0f}% {eta}  {cell_label(outcome)}: {status.split(':')[0]}"
+        line = f"[{done}/{total}] {100 * done / total:3.0f}% {eta}  {cell_label(outcome)}: {status}"
         if self.interactive:
             self.stream.write("\r\033[K" + line + ("\n" if done == total else ""))
             self.stream.flush()
