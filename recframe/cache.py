@@ -97,6 +97,8 @@ class CellCache:
             os.write(handle, str(os.getpid()).encode())
             os.close(handle)
             break
+        else:  # another run took the stale lock between our two attempts
+            raise RunLockedError(f"{lock}: taken by another run as this one started; try again")
         try:
             yield
         finally:
