@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Self
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
 from recframe import Interactions, Model, hookimpl
 from recframe.hookspecs import Register
 from recframe.model import Capability
+from recframe.param_check import Interval
 
 
 class GlobalMean(Model):
@@ -34,6 +37,11 @@ class Bias(Model):
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
     personalized: ClassVar[bool] = False
+    parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
+        "reg_user": [Interval(Real, 0, None, closed="left")],
+        "reg_item": [Interval(Real, 0, None, closed="left")],
+        "iterations": [Interval(Integral, 0, None, closed="left")],
+    }
 
     def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, iterations: int = 10) -> None:
         self.reg_user = reg_user

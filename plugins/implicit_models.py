@@ -9,7 +9,7 @@ single-threaded BLAS (its own threads parallelise over users), so fitting runs i
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Self
+from typing import Any, ClassVar, Literal, Self, get_args
 
 import numpy as np
 import scipy.sparse as sp
@@ -17,16 +17,19 @@ from implicit.cpu.als import AlternatingLeastSquares
 from threadpoolctl import threadpool_limits
 
 from recframe import DataError, FactorModel, Interactions, hookimpl
+from recframe.errors import show
+from recframe.execution import cell_threads
 from recframe.hookspecs import Register
 from recframe.model import Capability
 
-SCALINGS = ("none", "log", "binary")
+Scaling = Literal["none", "log", "binary"]
+SCALINGS: tuple[str, ...] = get_args(Scaling)
 
 
 def confidence_weights(train: Interactions, scaling: str) -> sp.csr_matrix:
     """The user x item matrix implicit fits: the values after ``scaling`` (alpha is applied by implicit)."""
     if scaling not in SCALINGS:
-        raise DataError(f"implicit-als: scaling must be one of {', '.join(SCALINGS)}, got {scaling!r}")
+        raise DataError(f"implicit-als: scaling must be one of {', '.join(SCALINGS)}, got {show(scaling)}")
     values = train.values.astype(np.float32)
     if (values < 0).any():
         raise DataError("implicit-als: interaction values must be non-negative (counts or ratings)")
@@ -40,16 +43,21 @@ def confidence_weights(train: Interactions, scaling: str) -> sp.csr_matrix:
 
 
 class ImplicitALS(FactorModel):
-    """``implicit.cpu.als.AlternatingLeastSquares``; parameters are implicit's, plus ``scaling``."""
+    """``implicit.cpu.als.AlternatingLeastSquares``; parameters are implicit's, plus ``scaling``.
+
+    implicit checks no value before ``fit``, so ``check_params`` relies on the constructor's
+    annotations (implicit's documented types; the defaults are implicit's own).
+    """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"ranking"})
+    wrapped = AlternatingLeastSquares
 
     def __init__(
         self,
         factors: int = 100,
         regularization: float = 0.01,
         alpha: float = 1.0,
-        scaling: str = "none",
+        scaling: Scaling = "none",
         iterations: int = 15,
         use_cg: bool = True,
         num_threads: int = 0,
@@ -67,11 +75,10 @@ class ImplicitALS(FactorModel):
     def fit(self, train: Interactions) -> Self:
         weights = confidence_weights(train, self.scaling)
         with threadpool_limits(1, "blas"):
+            # implicit's 0 means every core: keep to the cell's thread budget instead
             als = AlternatingLeastSquares(
-                factors=self.factors, regularization=self.regularization, alpha=self.alpha,
-                iterations=self.iterations, use_cg=self.use_cg, num_threads=self.num_threads,
-                random_state=self.random_state,
-            )  # fmt: skip
+                **{**self.wrapped_params(), "num_threads": self.num_threads or cell_threads()}
+            )
             als.fit(weights, show_progress=False)
         self.user_factors_ = np.asarray(als.user_factors)
         self.item_factors_ = np.asarray(als.item_factors)

@@ -9,14 +9,16 @@ than float64 with the same RMSE to six digits.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from numbers import Integral, Real
-from typing import Any, Self
+from typing import Any, ClassVar, Self
 
 import numba
 import numpy as np
 
-from recframe import ConfigError, FactorModel, Interactions, hookimpl
+from recframe import FactorModel, Interactions, hookimpl
 from recframe.hookspecs import Register
+from recframe.param_check import Interval, require_valid_params
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -78,6 +80,16 @@ class BiasedSGD(FactorModel):
     on the test folds; ``SURPRISE_DEFAULTS`` reproduces Surprise's ``SVD()``.
     """
 
+    parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "epochs": [Interval(Integral, 0, None, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "learning_rate_decay": [Interval(Real, 0, 1, closed="right")],
+        "reg_bias": [Interval(Real, 0, None, closed="left")],
+        "reg_factors": [Interval(Real, 0, None, closed="left")],
+        "init_std": [Interval(Real, 0, None, closed="left")],
+    }
+
     def __init__(
         self,
         factors: int = 150,
@@ -103,7 +115,7 @@ class BiasedSGD(FactorModel):
         self.random_state = random_state
 
     def fit(self, train: Interactions) -> Self:
-        self._check_params()
+        require_valid_params(self)  # also outside a validated run
         rng = np.random.default_rng(self.random_state)
         values = train.values
         self.global_bias_ = float(values.mean(dtype=np.float64))
@@ -130,33 +142,6 @@ class BiasedSGD(FactorModel):
 
     def details(self) -> dict[str, float]:
         return {"training_rmse_last_epoch": self.training_rmse_[-1]} if self.training_rmse_ else {}
-
-    def _check_params(self) -> None:
-        """Raise ``ConfigError`` naming the first hyperparameter with a bad value."""
-        checks: list[tuple[str, bool, str]] = [
-            ("factors", _is_int(self.factors) and self.factors > 0, "a positive integer"),
-            ("epochs", _is_int(self.epochs) and self.epochs >= 0, "a non-negative integer"),
-            ("learning_rate", _is_real(self.learning_rate) and self.learning_rate > 0, "a positive number"),
-            ("learning_rate_decay", _is_real(self.learning_rate_decay) and 0 < self.learning_rate_decay <= 1,
-             "a number in (0, 1]"),
-            ("reg_bias", _is_real(self.reg_bias) and self.reg_bias >= 0, "a non-negative number"),
-            ("reg_factors", _is_real(self.reg_factors) and self.reg_factors >= 0, "a non-negative number"),
-            ("init_std", _is_real(self.init_std) and self.init_std >= 0, "a non-negative number"),
-            ("shuffle", isinstance(self.shuffle, bool), "true or false"),
-            ("clip", isinstance(self.clip, bool), "true or false"),
-        ]  # fmt: skip
-        for name, ok, expected in checks:
-            if not ok:
-                value: Any = getattr(self, name)
-                raise ConfigError([f"sgd-biased: params.{name}: expected {expected}, got {value!r}"])
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, Integral) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and math.isfinite(value)
 
 
 #: Surprise ``SVD()``'s defaults in this model's names (it iterates in row order).

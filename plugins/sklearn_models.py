@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, ClassVar, Self
 
 import numpy as np
@@ -34,6 +35,8 @@ class PureSVD(FactorModel):
     """
 
     calibrated_ratings: ClassVar[bool] = False
+    wrapped = TruncatedSVD
+    wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
 
     def __init__(self, factors: int = 10, n_iter: int = 5, random_state: int | None = None) -> None:
         self.factors = factors
@@ -42,7 +45,7 @@ class PureSVD(FactorModel):
 
     def fit(self, train: Interactions) -> Self:
         _check_factors(self.factors, train, min(train.n_users, train.n_items) - 1, "truncated-svd")
-        svd = TruncatedSVD(n_components=self.factors, n_iter=self.n_iter, random_state=self.random_state)
+        svd = TruncatedSVD(**self.wrapped_params())
         self.user_factors_ = svd.fit_transform(train.csr).astype(np.float32)
         self.item_factors_ = svd.components_.T.astype(np.float32)
         self.explained_variance_ratio_ = float(svd.explained_variance_ratio_.sum())
@@ -61,6 +64,8 @@ class SklearnNMF(FactorModel):
     as in the classic tutorial. A ranking model: its ratings are shrunk toward 0."""
 
     calibrated_ratings: ClassVar[bool] = False
+    wrapped = NMF
+    wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
 
     def __init__(
         self,
@@ -90,8 +95,7 @@ class SklearnNMF(FactorModel):
         _check_factors(self.factors, train, min(train.n_users, train.n_items), "sklearn-nmf")
         if (train.values < 0).any():
             raise DataError("sklearn-nmf: ratings must be non-negative; shift or binarize the values")
-        params = {k: v for k, v in self.get_params().items() if k != "factors"}
-        nmf = NMF(n_components=self.factors, **params)
+        nmf = NMF(**self.wrapped_params())
         self.user_factors_ = nmf.fit_transform(train.csr).astype(np.float32)
         self.item_factors_ = nmf.components_.T.astype(np.float32)
         self.reconstruction_err_ = float(nmf.reconstruction_err_)

@@ -10,6 +10,7 @@ item gets the training mean (Surprise's default prediction).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import ClassVar, Self
 
 import numpy as np
@@ -35,16 +36,20 @@ def _scatter(learned: np.ndarray, raw_of_inner: np.ndarray, n: int) -> np.ndarra
 
 
 class _SurpriseFactorModel(FactorModel):
-    """Fits ``algorithm(n_factors=factors, **other params)`` and copies out its arrays."""
+    """Fits the wrapped algorithm (``factors`` as its ``n_factors``) and copies out its arrays.
 
-    algorithm: ClassVar[type[surprise.AlgoBase]]
+    Surprise checks no value before ``fit``, so ``check_params`` relies on the constructor's
+    annotations, whose defaults are Surprise's own (the tests keep them equal).
+    """
+
+    wrapped: ClassVar[type[surprise.AlgoBase]]
+    wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_factors"}
     factors: int
     biased: bool
 
     def fit(self, train: Interactions) -> Self:
-        params = {name: value for name, value in self.get_params().items() if name != "factors"}
         trainset = surprise_trainset(train)
-        algo = self.algorithm(n_factors=self.factors, **params)
+        algo = self.wrapped(**self.wrapped_params())
         algo.fit(trainset)
         users = np.array([trainset.to_raw_uid(inner) for inner in range(trainset.n_users)], dtype=np.int64)
         items = np.array([trainset.to_raw_iid(inner) for inner in range(trainset.n_items)], dtype=np.int64)
@@ -66,7 +71,7 @@ class SurpriseSVD(_SurpriseFactorModel):
     Surprise's, ``factors`` standing for ``n_factors``. The reference ``sgd-biased`` is
     checked against."""
 
-    algorithm = surprise.SVD
+    wrapped = surprise.SVD
 
     def __init__(
         self,
@@ -110,7 +115,7 @@ class SurpriseNMF(_SurpriseFactorModel):
     observed ratings only (unlike ``sklearn-nmf``, which reads unobserved cells as 0).
     Parameters are Surprise's, ``factors`` standing for ``n_factors``."""
 
-    algorithm = surprise.NMF
+    wrapped = surprise.NMF
 
     def __init__(
         self,

@@ -9,23 +9,30 @@ cell is either wholly there or absent whenever the process dies. Only cells that
 succeeded are kept: a failed cell is retried by the next run. Nothing is ever
 unpickled: rows are JSON, per-user values Parquet.
 
-A lock file makes a second run on the same cache wait its turn with a clear message.
+A damaged entry (not written by us) is removed and recomputed. A kernel lock on
+``.lock`` refuses a second run on the same cache with a message naming the first.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import stat
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from recframe.errors import InputError
+from recframe.paths import is_regular_file
+
+# what reading a damaged JSON or Parquet file raises (pyarrow's errors derive from these)
+UNREADABLE = (OSError, ValueError, TypeError, NotImplementedError, RecursionError)
 
 
 class RunLockedError(InputError):
@@ -51,21 +58,28 @@ def _write_atomically(path: Path, write: Any) -> None:
 
 
 class CellCache:
-    """Finished cells of one experiment in ``directory``."""
+    """Finished cells of one experiment in ``directory``.
+
+    ``damaged``: the entries ``load`` found damaged (not JSON, rows of the wrong shape,
+    unreadable Parquet), by file name; each was removed, so its cell is recomputed.
+    """
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.damaged: list[str] = []
 
     def load(self, key: str) -> tuple[list[dict[str, Any]], pd.DataFrame | None] | None:
-        rows_path = self.directory / f"{key}.json"
-        if not rows_path.is_file():
+        rows_path, per_user_path = self.directory / f"{key}.json", self.directory / f"{key}.parquet"
+        if not os.path.lexists(rows_path):
             return None
         try:
-            stored = json.loads(rows_path.read_text())
-            per_user = pd.read_parquet(self.directory / f"{key}.parquet") if stored["per_user"] else None
-        except (OSError, ValueError, KeyError):
-            return None  # damaged by something else than us: recompute it
-        return stored["rows"], per_user
+            return _read_entry(rows_path, per_user_path)
+        except UNREADABLE:
+            self.damaged.append(rows_path.name)
+            for path in (rows_path, per_user_path):
+                with suppress(OSError):
+                    path.unlink(missing_ok=True)
+            return None
 
     def store(self, key: str, rows: list[dict[str, Any]], per_user: pd.DataFrame | None) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
@@ -79,47 +93,91 @@ class CellCache:
 
     @contextmanager
     def locked(self) -> Iterator[None]:
-        """Hold ``.lock`` (our pid) while a run writes; a lock left by a dead process is taken over."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        """Hold an exclusive kernel lock (``flock``) on ``.lock`` while a run writes. The
+        kernel releases it when the process ends, however it ends, so a crashed run never
+        blocks the next; the pid written inside only names the holder in the refusal."""
         lock = self.directory / ".lock"
-        for _ in range(2):
-            try:
-                handle = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-            except FileExistsError:
-                owner = _lock_owner(lock)
-                if owner is not None and _alive(owner):
-                    raise RunLockedError(
-                        f"{self.directory.parent.parent / self.directory.name} is being written by another run "
-                        f"(pid {owner}); wait for it to finish, or give this experiment another name"
-                    ) from None
-                lock.unlink(missing_ok=True)  # stale: its run died
-                continue
-            os.write(handle, str(os.getpid()).encode())
-            os.close(handle)
-            break
-        else:  # another run took the stale lock between our two attempts
-            raise RunLockedError(f"{lock}: taken by another run as this one started; try again")
+        results = self.directory.parent.parent / self.directory.name
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            handle = _acquire(lock, results)
+        except OSError as error:
+            raise InputError(
+                f"{lock}: cannot take the run lock ({error.strerror}); remove it if no recframe run uses {results}"
+            ) from None
         try:
             yield
         finally:
-            lock.unlink(missing_ok=True)
+            lock.unlink(missing_ok=True)  # while still held: a waiting run then locks a fresh file
+            os.close(handle)
 
 
-def _lock_owner(lock: Path) -> int | None:
+def _read_entry(rows_path: Path, per_user_path: Path) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
+    """A stored cell; ``ValueError`` when it is not one."""
+    if not is_regular_file(rows_path):
+        raise ValueError("not a regular file")
+    stored = json.loads(rows_path.read_text())
+    if not isinstance(stored, dict) or not isinstance(stored.get("per_user"), bool):
+        raise ValueError("not a stored cell")
+    rows = stored.get("rows")
+    columns = _result_columns()
+    if not isinstance(rows, list) or not rows or not all(isinstance(r, dict) and columns <= r.keys() for r in rows):
+        raise ValueError("rows are not result rows")
+    if not stored["per_user"]:
+        return rows, None
+    if not is_regular_file(per_user_path):
+        raise ValueError("per-user values missing")
+    per_user = pd.read_parquet(per_user_path)
+    if "user" not in per_user.columns:
+        raise ValueError("per-user values without users")
+    return rows, per_user
+
+
+def _result_columns() -> set[str]:
+    from recframe.runner import RESULT_COLUMNS  # here: the runner imports this module
+
+    return set(RESULT_COLUMNS)
+
+
+def _acquire(lock: Path, results: Path) -> int:
+    """An open handle on ``lock`` holding its ``flock``, our pid written inside."""
+    for _ in range(3):
+        handle = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK, 0o644)
+        try:
+            _take(handle, lock, results)
+        except BaseException:
+            os.close(handle)
+            raise
+        if _is_the_file(handle, lock):
+            os.ftruncate(handle, 0)
+            os.pwrite(handle, str(os.getpid()).encode(), 0)
+            return handle
+        os.close(handle)  # its holder removed it as it finished: lock the file now there
+    raise RunLockedError(f"{lock}: other runs keep taking this lock; try again")
+
+
+def _take(handle: int, lock: Path, results: Path) -> None:
+    if not stat.S_ISREG(os.fstat(handle).st_mode):
+        raise InputError(f"{lock}: not a regular file; remove it")
     try:
-        return int(lock.read_text().strip())
-    except (OSError, ValueError):
-        return None
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        written = os.pread(handle, 32, 0).decode(errors="replace").strip()
+        owner = written if written.isdigit() else "unknown"
+        raise RunLockedError(
+            f"{results} is being written by another run (pid {owner}) holding {lock}; "
+            "wait for it to finish, or give this experiment another name"
+        ) from None
 
 
-def _alive(pid: int) -> bool:
+def _is_the_file(handle: int, lock: Path) -> bool:
+    """Whether ``handle`` is still the file at ``lock`` (not one its holder removed)."""
+    opened = os.fstat(handle)
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        current = lock.lstat()
+    except FileNotFoundError:
         return False
-    except PermissionError:
-        return True
-    return True
+    return (current.st_dev, current.st_ino) == (opened.st_dev, opened.st_ino)
 
 
 def _json_value(value: Any) -> Any:

@@ -26,7 +26,7 @@ from recframe.topk import listed_values, top_k_indices
 
 
 class ModelOutputError(RuntimeError):
-    """A model produced unusable output (wrong shape, NaN)."""
+    """A model produced unusable output (wrong shape, NaN or infinite values)."""
 
 
 @dataclass
@@ -75,15 +75,37 @@ def _rating_metrics(model: Model, test: Interactions, metrics: list[RatingMetric
     predicted = np.asarray(model.predict(test.users, test.items), dtype=np.float64)
     if predicted.shape != (len(test),):
         raise ModelOutputError(f"predict returned shape {predicted.shape}, expected ({len(test)},)")
-    if np.isnan(predicted).any():
-        raise ModelOutputError(f"predict returned NaN for {int(np.isnan(predicted).sum())} pairs")
+    _check_finite(predicted, "predict", f"of {len(predicted):,} pairs")
     true = test.values.astype(np.float64)
     out.rated_users = np.unique(test.users)
     for metric in metrics:
-        out.values[metric.label] = float(metric.compute(predicted, true))
+        out.values[metric.label] = _metric_value(metric, metric.compute(predicted, true))
         per_user = metric.per_user(predicted, true, test.users)
         if per_user is not None:
             out.rating_per_user[metric.label] = per_user
+
+
+def _check_finite(values: np.ndarray, method: str, of: str) -> None:
+    """NaN or infinite outputs would make every statistic built on them meaningless
+    (an infinite RMSE, a NaN std, a "significant" test): they fail the cell, counted."""
+    bad = ~np.isfinite(values)
+    if bad.any():
+        nan = int(np.isnan(values).sum())
+        counts = ", ".join(f"{n:,} {what}" for n, what in ((nan, "NaN"), (int(bad.sum()) - nan, "infinite")) if n)
+        raise ModelOutputError(f"{method} returned non-finite values: {counts} {of}")
+
+
+class MetricOutputError(RuntimeError):
+    """A metric computed a non-finite value from finite model outputs: a metric bug."""
+
+
+def _metric_value(metric: Metric, value: object) -> float:
+    number = float(value)  # type: ignore[arg-type]
+    if not np.isfinite(number):
+        raise MetricOutputError(
+            f"metric {metric.label} ({type(metric).__module__}) computed {number} from finite model outputs"
+        )
+    return number
 
 
 def relevance_matrix(test: Interactions, threshold: float) -> sp.csr_matrix:
@@ -140,8 +162,7 @@ def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -
     scores = np.asarray(model.score(users))
     if scores.shape != (len(users), seen.shape[1] if seen is not None else scores.shape[1]):
         raise ModelOutputError(f"score returned shape {scores.shape} for {len(users)} users")
-    if np.isnan(scores).any():
-        raise ModelOutputError("score returned NaN")
+    _check_finite(scores, "score", f"of {scores.size:,} scores for {len(users):,} users")
     top = top_k_indices(scores, k, seen, users)
     if top.shape[1] < k:  # fewer items than K: pad so every list has K slots
         top = np.hstack([top, np.full((len(top), k - top.shape[1]), -1, dtype=top.dtype)])
@@ -197,6 +218,8 @@ def _ranking_metrics(
         if isinstance(metric, RankingMetric):
             values = metric.per_user(ranked.head(cut))
             out.per_user[metric.label] = values
-            out.values[metric.label] = float(values.mean()) if len(values) else float("nan")
+            out.values[metric.label] = _metric_value(metric, values.mean()) if len(values) else float("nan")
         else:
-            out.values[metric.label] = float(metric.compute(top_items[:, :cut], item_counts, train_users))
+            out.values[metric.label] = _metric_value(
+                metric, metric.compute(top_items[:, :cut], item_counts, train_users)
+            )

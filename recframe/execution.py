@@ -1,11 +1,12 @@
-"""Where cells run: in this process, in a pool of local processes, or on a Dask cluster.
+"""Run one cell anywhere: the same :func:`execute_cell` in every backend, under the
+same thread budget, so a cell's numbers never depend on where or beside what it ran.
 
-Every backend runs the same :func:`execute_cell`, so the numbers do not depend on it.
-Data travel once per worker: a local worker receives the configuration and the folds
-in its initializer; a Dask cluster receives them scattered (broadcast) once, and each
-task carries only its cell. Thread budgets: ``jobs`` local workers share the machine's
-cores, each limiting BLAS, OpenMP and numba to ``cores // jobs`` threads, so jobs x
-threads never oversubscribes the cores.
+The thread budget is ``execution.threads`` (default 1), applied to BLAS, OpenMP and
+numba in every process that runs cells. It is fixed by the config, not derived from
+``jobs`` or the machine's cores: a BLAS product split over more threads sums in
+another order and gives other last bits, so a budget that followed ``jobs`` would
+make ``--jobs 2`` disagree with ``--jobs 1``. ``jobs`` only says how many cells run
+at once (by default as many as fill the cores).
 """
 
 from __future__ import annotations
@@ -14,20 +15,18 @@ import os
 import signal
 import threading
 import traceback
-from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from multiprocessing import get_context
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from recframe.errors import InputError
+from recframe import interrupts
+from recframe.errors import clip
+from recframe.limits import MAX_REASON
 
 if TYPE_CHECKING:
-    from recframe.config import ExecutionSpec, ExperimentConfig
+    from recframe.config import ExperimentConfig
     from recframe.data import Split
     from recframe.runner import Cell
 
@@ -53,11 +52,12 @@ def _alarm(signum: int, frame: FrameType | None) -> None:
 
 
 def execute_cell(config: ExperimentConfig, cell: Cell, split: Split, timeout_s: float | None) -> CellOutcome:
-    """Run one cell, turning any exception into a failed outcome.
+    """Run one cell, turning whatever the model's code raises into a failed outcome:
+    exceptions, ``SystemExit`` and a ``KeyboardInterrupt`` that is not the user's.
 
-    The time limit is a SIGALRM in the thread running the cell (the main thread of this
-    process or of a local worker); it interrupts Python code, so a compiled routine
-    (one BLAS call, one numba epoch) finishes before the cell stops.
+    The time limit is a SIGALRM in the thread running the cell (the main thread of a
+    local worker); it interrupts Python code, so a compiled routine (one BLAS call, one
+    numba epoch) finishes before the cell stops.
     """
     from recframe.runner import failed_rows, run_cell
 
@@ -68,8 +68,10 @@ def execute_cell(config: ExperimentConfig, cell: Cell, split: Split, timeout_s: 
     try:
         rows, per_user = run_cell(config, cell, split)
         return CellOutcome(cell, rows, per_user)
-    except Exception as error:
-        message = _reason(error, timeout_s)
+    except BaseException as error:
+        if interrupts.is_user_interrupt(error) or isinstance(error, GeneratorExit):
+            raise
+        message = clip(_reason(error, timeout_s), MAX_REASON)
         return CellOutcome(cell, failed_rows(config, cell, message), None, message, traceback.format_exc())
     finally:
         if use_alarm:
@@ -77,11 +79,14 @@ def execute_cell(config: ExperimentConfig, cell: Cell, split: Split, timeout_s: 
             signal.signal(signal.SIGALRM, previous)
 
 
-def _reason(error: Exception, timeout_s: float | None) -> str:
+def _reason(error: BaseException, timeout_s: float | None) -> str:
     if isinstance(error, CellTimeout):
         return f"timed out after {timeout_s:g} s (execution.timeout_s)"
     if isinstance(error, MemoryError):
         return "out of memory (MemoryError); lower k or the evaluation's memory_budget_mb, or use fewer jobs"
+    exited = interrupts.describe_exit(error)
+    if exited is not None:
+        return f"the model's code {exited}"
     return f"{type(error).__name__}: {error}"
 
 
@@ -89,9 +94,17 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def thread_budget(jobs: int) -> int:
-    """Threads each of ``jobs`` concurrent workers may use."""
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+def cores() -> int:
+    """Cores this process may run on (its CPU affinity, else the machine's count)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def default_jobs(threads: int) -> int:
+    """Cells at once when the config does not say: as many as fill the cores."""
+    return max(1, cores() // threads)
 
 
 def limit_threads(threads: int) -> None:
@@ -101,131 +114,13 @@ def limit_threads(threads: int) -> None:
 
     threadpool_limits(threads)  # stays in force: only a context exit or restore would undo it
     numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
+    _BUDGET[0] = threads
 
 
-_WORKER: dict[str, Any] = {}  # the configuration and folds of this worker process
+_BUDGET = [0]
 
 
-def _init_worker(config_source: tuple[Any, str], splits: list[Split], threads: int) -> None:
-    from recframe.config import reload_config
-
-    limit_threads(threads)
-    _WORKER["config"] = reload_config(config_source)
-    _WORKER["splits"] = splits
-
-
-def _worker_cell(cell: Cell, timeout_s: float | None) -> CellOutcome:
-    return execute_cell(_WORKER["config"], cell, _WORKER["splits"][cell.fold], timeout_s)
-
-
-def run_serial(config: ExperimentConfig, splits: list[Split], cells: Iterable[Cell]) -> Iterator[CellOutcome]:
-    for cell in cells:
-        yield execute_cell(config, cell, splits[cell.fold], config.execution.timeout_s)
-
-
-#: imported once by the fork server, so each worker starts with them loaded (a module
-#: that fails to import is skipped there and imported, or reported, by the worker)
-PRELOAD = [
-    "recframe.runner", "recframe_plugins.metrics", "recframe_plugins.sklearn_models", "recframe_plugins.sgd",
-    "recframe_plugins.surprise_models", "recframe_plugins.implicit_models",
-]  # fmt: skip
-
-
-def start_workers_early() -> None:
-    """Start the fork server and its imports now, while this process loads the data."""
-    from multiprocessing import forkserver
-
-    get_context("forkserver").set_forkserver_preload(PRELOAD)
-    forkserver.ensure_running()
-
-
-def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
-    """Cells on ``jobs`` local processes, yielded as they finish; at most one cell per
-    worker in flight. When a worker is killed from outside (the kernel's out-of-memory
-    killer, say), the cells in flight are retried one at a time in a fresh worker: the
-    one that kills its worker alone fails, the others are kept."""
-    context = get_context("forkserver")
-    context.set_forkserver_preload(PRELOAD)  # no-op when start_workers_early already started it
-    # most factors first (popped from the end): the costliest cells do not form a tail
-    queue: list[Cell] = sorted(cells, key=lambda cell: cell.k or 0)
-    suspects: list[Cell] = []
-    while queue or suspects:
-        isolate = bool(suspects)
-        batch, workers = ([suspects.pop()], 1) if isolate else (queue, jobs)
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            mp_context=context,
-            initializer=_init_worker,
-            initargs=(config.reload_source, splits, thread_budget(jobs)),
-        ) as pool:
-            running: dict[Future[CellOutcome], Cell] = {}
-            while batch or running:
-                while batch and len(running) < workers:  # one cell per worker: a lost pool loses few
-                    cell = batch.pop()
-                    running[pool.submit(_worker_cell, cell, config.execution.timeout_s)] = cell
-                done, _ = wait(running, return_when=FIRST_COMPLETED)
-                lost = []
-                for future in done:
-                    cell = running.pop(future)
-                    try:
-                        yield future.result()
-                    except BrokenProcessPool:
-                        lost.append(cell)
-                if lost:
-                    lost.extend(running.values())
-                    if isolate:
-                        yield _lost(config, lost[0])
-                    else:
-                        suspects.extend(lost)
-                    break
-
-
-def _lost(config: ExperimentConfig, cell: Cell) -> CellOutcome:
-    from recframe.runner import failed_rows
-
-    message = "its worker process died (killed from outside, most often by the system for lack of memory)"
-    return CellOutcome(cell, failed_rows(config, cell, message), None, message)
-
-
-def run_dask(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
-    """Cells on a Dask cluster: ``execution.address``, or a local cluster of ``jobs``
-    single-threaded worker processes. The configuration and folds are scattered once."""
-    try:
-        from dask.distributed import Client, LocalCluster, as_completed
-    except ImportError:
-        raise InputError("execution.backend: dask needs dask.distributed; pip install 'recframe[dask]'") from None
-    spec: ExecutionSpec = config.execution
-    cluster = None
-    if spec.address is None:
-        cluster = LocalCluster(
-            n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
-        )
-    try:
-        client = Client(spec.address or cluster, timeout="10s")
-    except OSError as error:
-        if cluster is not None:
-            cluster.close()
-        raise InputError(f"execution.address: cannot reach the Dask scheduler at {spec.address}: {error}") from None
-    try:
-        shared = client.scatter((config.reload_source, splits), broadcast=True)
-        futures = [client.submit(_dask_cell, shared, cell, spec.timeout_s, pure=False) for cell in cells]
-        for future in as_completed(futures):
-            yield future.result()
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
-def _dask_cell(shared: tuple[tuple[Any, str], list[Split]], cell: Cell, timeout_s: float | None) -> CellOutcome:
-    from recframe.config import reload_config
-
-    source, splits = shared
-    key = repr(source)
-    if _WORKER.get("key") != key:  # once per worker process, not per cell
-        from dask.distributed import get_worker
-
-        tasks_at_once = getattr(get_worker(), "nthreads", None) or get_worker().state.nthreads
-        limit_threads(thread_budget(tasks_at_once))
-        _WORKER.update(key=key, config=reload_config(source))
-    return execute_cell(_WORKER["config"], cell, splits[cell.fold], timeout_s)
+def cell_threads() -> int:
+    """The threads a cell may use here: a model whose library takes a thread count
+    (``num_threads=0`` meaning "all cores") passes this instead, so it keeps to the budget."""
+    return _BUDGET[0] or cores()

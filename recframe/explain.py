@@ -14,12 +14,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from recframe import interrupts
 from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
 from recframe.errors import InputError
 from recframe.model import FactorModel, Model, fit_model
+from recframe.prepare import load_data
 from recframe.registry import did_you_mean
-from recframe.runner import Cell, build_model, load_data
+from recframe.runner import Cell, build_model
 from recframe.topk import top_k_indices
 
 
@@ -76,7 +78,9 @@ def train(
         raise InputError(f"model '{variant.label}' ({variant.type}) has no latent factors; drop --k")
     k = variant.factors[0] if k is None else k
     data = load_data(config).data
-    fitted = fit_model(build_model(config, Cell(variant, k, 0, config.seed)), data)
+    cell = Cell(variant, k, 0, config.seed)
+    what = f"model '{variant.label}'{'' if k is None else f' at k={k}'}"
+    fitted = interrupts.run_plugin(what, lambda: fit_model(build_model(config, cell), data), during=" while training")
     return TrainedModel(fitted, data, variant.label, k)
 
 

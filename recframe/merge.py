@@ -8,18 +8,18 @@ per-user values, the manifest and the config(s). ``recframe run`` makes one from
 from __future__ import annotations
 
 import copy
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from recframe.config import AGGREGATIONS, SIGNIFICANCE_TESTS, LeaderboardSpec
+from recframe.config import LeaderboardSpec
 from recframe.errors import DataError
 from recframe.leaderboard import Leaderboard, build, metric_infos
+from recframe.paths import input_folder
+from recframe.results_files import optional, read_cells, read_configs, read_log, read_manifest, read_per_user, required
 from recframe.runner import Results
 
 
@@ -31,6 +31,7 @@ class ResultSet:
     configs: list[dict[str, Any]]
     log: str = ""
     notes: list[str] = field(default_factory=list)
+    sources: list[Path] = field(default_factory=list)  # the results directories read (none for a run)
 
     @classmethod
     def from_results(cls, results: Results, run_log: Sequence[str] = ()) -> ResultSet:
@@ -61,43 +62,19 @@ class ResultSet:
         return build(self.table, self.per_user, metric_infos(self.manifest), self.spec)
 
 
-def _require(directory: Path, name: str) -> Path:
-    path = directory / name
-    if not path.is_file():
-        raise DataError(f"{directory}: no {name}; pass a folder written by 'recframe run' (results/<name>/)")
-    return path
-
-
 def read_results(directory: Path) -> ResultSet:
-    """Load a results directory; a missing or unreadable piece is a one-line ``DataError``."""
-    if not directory.is_dir():
-        raise DataError(f"{directory}: not a directory; pass results directories such as results/quickstart")
-    try:
-        table = pd.read_csv(_require(directory, "cells.csv"))
-        manifest = json.loads(_require(directory, "manifest.json").read_text())
-        configs = [c for c in yaml.safe_load_all(_require(directory, "config.yaml").read_text()) if c]
-        per_user_path = directory / "per_user.parquet"
-        per_user = pd.read_parquet(per_user_path) if per_user_path.is_file() else pd.DataFrame()
-    except (ValueError, yaml.YAMLError, OSError) as error:
-        raise DataError(f"{directory}: cannot read results: {type(error).__name__}: {error}") from None
-    if "fingerprint" not in manifest.get("dataset", {}) or "fingerprint" not in manifest.get("split", {}):
-        raise DataError(f"{directory}/manifest.json: no dataset or split fingerprint (an older recframe); rerun it")
-    _check_spec(directory, configs)
-    table["k"] = table["k"].astype("Int64")
-    for column in ("reason", "details", "params"):
-        table[column] = table[column].fillna("").astype(str)
-    log_path = directory / "run.log"
-    log = log_path.read_text() if log_path.is_file() else ""
-    return ResultSet(table, per_user, manifest, configs, log)
-
-
-def _check_spec(directory: Path, configs: list[dict[str, Any]]) -> None:
-    spec = configs[0].get("leaderboard", {}) if configs else {}
-    if spec.get("test", "wilcoxon") not in SIGNIFICANCE_TESTS or spec.get("aggregation", "folds") not in AGGREGATIONS:
-        raise DataError(
-            f"{directory}/config.yaml: leaderboard.test must be one of {', '.join(SIGNIFICANCE_TESTS)} and "
-            f"leaderboard.aggregation one of {', '.join(AGGREGATIONS)}"
-        )
+    """Load a results directory; a missing, unreadable or malformed piece is a one-line ``DataError``."""
+    input_folder(directory, "pass results directories such as results/quickstart")
+    cells, manifest_path, config = (required(directory, n) for n in ("cells.csv", "manifest.json", "config.yaml"))
+    manifest = read_manifest(manifest_path)
+    labels = [metric["label"] for metric in manifest["metrics"]]
+    table = read_cells(cells, labels)
+    configs = read_configs(config)
+    per_user_path = optional(directory, "per_user.parquet")
+    per_user = read_per_user(per_user_path, labels) if per_user_path else pd.DataFrame()
+    log_path = optional(directory, "run.log")
+    log = read_log(log_path) if log_path else ""
+    return ResultSet(table, per_user, manifest, configs, log, sources=[directory])
 
 
 def _split_text(manifest: dict[str, Any]) -> str:
@@ -168,6 +145,7 @@ def merge_results(runs: list[tuple[Path, ResultSet]]) -> ResultSet:
         configs=[config for _, result in runs for config in result.configs],
         log="\n".join(result.log for _, result in runs if result.log),
         notes=notes,
+        sources=[directory for directory, _ in runs],
     )
 
 

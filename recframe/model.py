@@ -14,6 +14,7 @@ applies the unknown user/item policy of :class:`FactorModel` (so a plugin gets i
 from __future__ import annotations
 
 import inspect
+from collections.abc import Mapping
 from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import numpy as np
@@ -38,6 +39,37 @@ class Model:
     #: construction: ``recframe.testing`` then checks that their predictions order pairs
     #: correctly, not that their RMSE beats the global mean's.
     calibrated_ratings: ClassVar[bool] = True
+    #: The library class a wrapper model hands its parameters to, if any. A scikit-learn
+    #: estimator's parameter constraints then check the values it takes; see :meth:`check_params`.
+    wrapped: ClassVar[type | None] = None
+    #: The wrapped class's names of parameters it spells differently, e.g. ``{"factors": "n_components"}``.
+    wrapped_names: ClassVar[Mapping[str, str]] = {}
+    #: Constraints on values in scikit-learn's format, by parameter name, e.g.
+    #: ``{"epochs": [Interval(Integral, 0, None, closed="left")]}`` (``Interval`` and
+    #: ``StrOptions`` are in ``recframe.param_check``); they override the wrapped class's.
+    parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {}
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> list[str]:
+        """Problems with these hyperparameter values (``factors`` included when the model has
+        it), one short message each starting with the parameter's name, e.g. ``"n_epochs:
+        expected an integer (the default is 20), got 'seven'"``; empty when fine. Called by
+        config validation once per grid point: fits nothing, reads no data.
+
+        By default each value is checked against :attr:`parameter_constraints` and the
+        wrapped estimator's constraints, then against the type its constructor annotation
+        (else its default) declares: see :mod:`recframe.param_check`. Override it (and
+        extend the result of ``super()``) for rules these cannot express.
+        """
+        from recframe import param_check  # imports scikit-learn: only when checking
+
+        return param_check.check_params(cls, params)
+
+    def wrapped_params(self) -> dict[str, Any]:
+        """The parameters the wrapped class takes, under its names (see :attr:`wrapped_names`)."""
+        from recframe import param_check
+
+        return {theirs: getattr(self, ours) for ours, theirs in param_check.library_names(type(self)).items()}
 
     @classmethod
     def param_names(cls) -> list[str]:

@@ -7,6 +7,7 @@ Set ``RECFRAME_DISABLE_PLUGIN_AUTOLOAD=1`` to load only recframe's own entry poi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.metadata
 import importlib.util
@@ -21,6 +22,7 @@ import pluggy
 
 from recframe import hookspecs
 from recframe.errors import PluginError
+from recframe.interrupts import run_plugin
 from recframe.registry import KINDS, Registry
 
 ENTRY_POINT_GROUP = "recframe"
@@ -63,11 +65,12 @@ def import_plugin_file(path: Path) -> ModuleType:
         raise PluginError(f"{path}: not a Python module; plugin files must end in .py")
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
+    loader = spec.loader
     try:
-        spec.loader.exec_module(module)
-    except Exception as error:
+        run_plugin(f"{path}: plugin", lambda: loader.exec_module(module), during=" on import")
+    except BaseException:
         del sys.modules[name]
-        raise PluginError(f"{path}: plugin failed on import: {type(error).__name__}: {error}") from error
+        raise
     return module
 
 
@@ -98,12 +101,13 @@ def load_plugins(plugin_files: Iterable[Path] = ()) -> Plugins:
     for entry_point in _entry_points(include_third_party=autoload):
         origin = _origin(entry_point)
         try:
-            module = entry_point.load()
-        except ImportError as error:
-            plugins.blocked.append(BlockedPlugin(origin, f"{type(error).__name__}: {error}"))
+            module = run_plugin(f"plugin {origin}", entry_point.load, during=" on import")
+        except PluginError as error:
+            if not isinstance(error.__cause__, ImportError):
+                raise
+            cause = error.__cause__
+            plugins.blocked.append(BlockedPlugin(origin, f"{type(cause).__name__}: {cause}"))
             continue
-        except Exception as error:
-            raise PluginError(f"plugin {origin} failed on import: {type(error).__name__}: {error}") from error
         if manager.is_registered(module):
             continue
         manager.register(module, name=entry_point.name)
@@ -126,11 +130,5 @@ def _collect(plugins: Plugins) -> None:
             def register(name: str, factory: type, /, _kind=kind, _origin=origin) -> None:
                 plugins.registry.add(_kind, name, factory, _origin)
 
-            try:
-                impl.function(register=register)
-            except PluginError:
-                raise
-            except Exception as error:
-                raise PluginError(
-                    f"plugin {origin} failed while registering {kind}s: {type(error).__name__}: {error}"
-                ) from error
+            call = functools.partial(impl.function, register=register)
+            run_plugin(f"plugin {origin}", call, during=f" while registering {kind}s")

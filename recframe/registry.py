@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from recframe.errors import PluginError
+from recframe.errors import PluginError, show
 
 Kind = Literal["dataset", "splitter", "model", "metric"]
 KINDS: tuple[Kind, ...] = ("dataset", "splitter", "model", "metric")
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 
 
 @dataclass(frozen=True)
@@ -38,8 +40,11 @@ class Registry:
     entries: dict[Kind, dict[str, Entry]] = field(default_factory=lambda: {kind: {} for kind in KINDS})
 
     def add(self, kind: Kind, name: str, factory: type, plugin: str) -> None:
-        if not isinstance(name, str) or not name:
-            raise PluginError(f"plugin {plugin} registered a {kind} with an invalid name {name!r}")
+        if not isinstance(name, str) or not NAME.fullmatch(name):
+            raise PluginError(
+                f"plugin {plugin} registered a {kind} named {show(name)}; a name is 1-64 letters, digits, '-', '_' "
+                "or '.', starting with a letter or digit"
+            )
         base = _base_class(kind)
         if not (isinstance(factory, type) and issubclass(factory, base)):
             raise PluginError(

@@ -2,14 +2,14 @@
 
 ``recframe run`` writes ``results/<name>/``; ``recframe leaderboard`` rewrites a directory
 from runs read back (and merged). Everything is written to a temporary sibling directory
-first and renamed into place, so an interrupted write never leaves half a directory.
+first and renamed into place, so an interrupted write never leaves half a directory, and
+only a directory recframe wrote is ever replaced (see ``recframe.results_dir``).
 """
 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,24 +21,32 @@ from recframe.leaderboard import Leaderboard
 from recframe.leaderboard_tables import layout
 from recframe.merge import ResultSet
 from recframe.plots import Plot, write_plots
+from recframe.results_dir import check_not_an_input, check_replaceable, normalized, replacing
 from recframe.significance import TEST_NAMES
 from recframe.tables import Table, to_latex, to_markdown
 
 FORMATS = ("markdown", "csv", "html", "latex")
 DEFAULT_FORMATS = ("markdown", "csv", "html")
+FORMAT_FILES = {
+    "markdown": ("leaderboard.md",),
+    "csv": ("leaderboard.csv", "comparisons.csv"),
+    "html": ("report.html",),
+    "latex": ("leaderboard.tex",),
+}
 
 
 def results_directory(root: Path, name: str) -> Path:
-    target = (root / name).resolve()
-    if target.parent != root.resolve():
-        raise InputError(f"experiment name '{name}' would write outside {root}; use a plain name")
-    return target
+    """``root/name``, for an experiment ``name`` that is one plain folder name."""
+    if name in ("", ".", "..") or Path(name).name != name:
+        raise InputError(f"experiment name '{name}' would not be a folder of {root}; use a plain name")
+    return root / name
 
 
 def check_target(target: Path) -> Path:
-    """``target`` if it is absent, empty or a results directory (which will be replaced)."""
-    if target.exists() and (not target.is_dir() or any(target.iterdir())) and not (target / "manifest.json").is_file():
-        raise InputError(f"{target} exists and is not a results directory; choose another output directory")
+    """``target`` (absolute) if it is absent, empty or a results directory recframe wrote,
+    holding nothing else (it will be replaced whole); otherwise a one-line ``InputError``."""
+    target = normalized(target)
+    check_replaceable(target)
     return target
 
 
@@ -46,24 +54,26 @@ def write_results(
     result: ResultSet, board: Leaderboard, target: Path, formats: Sequence[str] = DEFAULT_FORMATS
 ) -> Path:
     """Replace ``target`` (absent, or a results directory) with the data of ``result`` and
-    its leaderboard in ``formats`` (plots are always drawn)."""
-    check_target(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    its leaderboard in ``formats`` and in every format ``target`` already has (so that
+    nothing in it is lost and no output is left stale); plots are always drawn."""
+    target = check_target(target)
+    check_not_an_input(target, result.sources)
+    formats = [*formats, *(f for f in present_formats(target) if f not in formats)]
     try:
-        _write_data(result, staging)
-        _write_leaderboard(result, board, staging, formats)
-        if target.exists():
-            old = staging.with_name(staging.name + ".old")
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        with replacing(target) as staging:
+            _write_data(result, staging)
+            _write_leaderboard(result, board, staging, formats)
+    except OSError as error:
+        raise InputError(
+            f"{target}: cannot write the results ({error.strerror or error}); nothing was changed: "
+            "free some space or fix the permissions, and try again"
+        ) from None
     return target
+
+
+def present_formats(directory: Path) -> list[str]:
+    """The formats whose files ``directory`` holds."""
+    return [f for f, names in FORMAT_FILES.items() if any(os.path.lexists(directory / n) for n in names)]
 
 
 def _write_data(result: ResultSet, directory: Path) -> None:

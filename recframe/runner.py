@@ -5,41 +5,33 @@ The runner neither prints nor writes files: it returns data; the CLI reports it.
 
 from __future__ import annotations
 
-import hashlib
-import inspect
 import json
-import platform
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cache
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart, execution, preprocess
+from recframe import coldstart, dask_backend, execution, pool
 from recframe.cache import CellCache, cell_key
 from recframe.config import ExperimentConfig, ModelVariant, load_config
-from recframe.data import Interactions, Split
-from recframe.errors import ConfigError, DataError, InputError
+from recframe.data import Split
 from recframe.evaluate import evaluate
 from recframe.execution import CellOutcome
 from recframe.memory import PeakMemory
 from recframe.model import Model, fit_model
-from recframe.plugins import Plugins, load_plugins
-from recframe.registry import did_you_mean
+from recframe.prepare import load_data, split_fingerprint
+from recframe.provenance import describe_inputs, library_versions, provider_version
 
 RESULT_COLUMNS = [
     "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
     "value", "status", "reason", "fit_seconds", "eval_seconds", "peak_memory_mb", "details",
 ]  # fmt: skip
-REPORTED_LIBRARIES = ("recframe", "numpy", "scipy", "pandas", "scikit-learn", "numba", "pluggy", "PyYAML")
 
 
 @dataclass(frozen=True)
@@ -68,6 +60,8 @@ class Results:
     manifest: dict[str, Any]
     per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
+    #: what the run wants its user to know, e.g. damaged cache entries it recomputed
+    notes: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> bool:
@@ -105,72 +99,6 @@ def repeat_seeds(seed: int, repeats: int) -> list[int]:
     if repeats == 1:
         return [seed]
     return [seed, *(int(s) for s in np.random.SeedSequence(seed).generate_state(repeats - 1))]
-
-
-def split_fingerprint(splits: list[Split]) -> str:
-    """A content hash of every fold's train and test (user, item) pairs (first 16 hex digits)."""
-    digest = hashlib.sha256()
-    for split in splits:
-        for part in (split.train, split.test):
-            digest.update(len(part).to_bytes(8, "little"))
-            digest.update(part.users.tobytes())
-            digest.update(part.items.tobytes())
-    return digest.hexdigest()[:16]
-
-
-@dataclass
-class PreparedData:
-    """The cleaned dataset, its folds, and what cleaning and splitting did, with counts."""
-
-    data: Interactions
-    splits: list[Split]
-    preprocessing: dict[str, Any]
-    folds: list[dict[str, Any]]
-
-
-def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None = None) -> Interactions:
-    """Load the dataset ``name`` of the registry with ``params``; an empty dataset is an error."""
-    registry = (plugins or load_plugins()).registry
-    dataset_class = registry.get("dataset", name).factory
-    accepted = sorted(inspect.signature(dataset_class).parameters)
-    for key in params:
-        if key not in accepted:
-            hint = did_you_mean(key, accepted)
-            raise ConfigError([f"dataset '{name}': unknown parameter '{key}';{hint} accepted: {', '.join(accepted)}"])
-    data: Interactions = _call(f"dataset '{name}'", lambda: dataset_class(**params).load())
-    if len(data) == 0:
-        raise DataError(f"dataset '{name}' is empty; check its source")
-    return data
-
-
-def load_data(config: ExperimentConfig) -> PreparedData:
-    splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
-    data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
-    data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
-    splitter = splitter_class(**config.split.params)
-    raw_splits = _call(f"split '{config.split.type}'", lambda: list(splitter.split(data, config.seed)))
-    if not raw_splits:
-        raise DataError(f"split '{config.split.type}' produced no folds")
-    splits, folds = [], []
-    for raw in raw_splits:
-        split, counts = coldstart.apply_policy(raw, config.split.cold_start)
-        if len(split.train) == 0 or len(split.test) == 0:
-            raise DataError(
-                f"split '{config.split.type}' fold {split.fold} has an empty "
-                f"{'train' if len(split.train) == 0 else 'test'} set; adjust the split parameters"
-            )
-        splits.append(split)
-        folds.append(counts)
-    return PreparedData(data, splits, preprocessing, folds)
-
-
-def _call(what: str, action: Any) -> Any:
-    try:
-        return action()
-    except InputError:
-        raise
-    except (ValueError, TypeError, OSError) as error:
-        raise DataError(f"{what} failed: {type(error).__name__}: {error}") from error
 
 
 def build_model(config: ExperimentConfig, cell: Cell) -> Model:
@@ -256,27 +184,15 @@ def failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[s
 
 
 def cell_key_parts(config: ExperimentConfig, cell: Cell, data_fingerprint: str, split_print: str) -> dict[str, Any]:
-    """Everything a cell's numbers depend on (the cache key's content)."""
+    """Everything a cell's numbers depend on (the cache key's content): the data, the
+    model and its parameters, the evaluation, the thread budget and every library version."""
     factory = config.plugins.registry.get("model", cell.variant.type).factory
     return {
         "dataset": data_fingerprint, "split": split_print, "fold": cell.fold, "model": cell.variant.type,
         "label": cell.variant.label, "params": cell.variant.params, "k": cell.k, "seed": cell.seed,
         "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
-        "evaluation": vars(config.evaluation), "recframe": library_versions()["recframe"],
+        "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
     }  # fmt: skip
-
-
-@cache  # reading every installed distribution's metadata takes ~0.2 s
-def provider_version(factory: type) -> str:
-    """The providing module's distribution version where known, and a hash of its source
-    (so editing a plugin file invalidates its cached cells)."""
-    module = sys.modules.get(factory.__module__)
-    path = getattr(module, "__file__", None)
-    source = hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16] if path else "unknown"
-    top = factory.__module__.split(".")[0]
-    distributions = metadata.packages_distributions().get(top, [])
-    version = f"{distributions[0]} {metadata.version(distributions[0])} " if distributions else ""
-    return f"{version}{factory.__module__} sha256:{source}"
 
 
 CellObserver = Callable[[CellOutcome, int, int], None]
@@ -300,9 +216,9 @@ def run_experiment(
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    jobs = jobs or config.execution.jobs
-    if jobs > 1 and config.execution.backend == "local":
-        execution.start_workers_early()
+    jobs = jobs or config.execution.jobs or execution.default_jobs(config.execution.threads)
+    if config.execution.backend == "local":
+        pool.start_workers_early()
     prepared = load_data(config)
     data, splits = prepared.data, prepared.splits
     cells = plan(config, len(splits))
@@ -337,67 +253,30 @@ def run_experiment(
     table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
     manifest = {
-        "experiment": config.name,
-        "config": config.source,
-        "seed": config.seed,
-        "dataset": {
-            "type": config.dataset.type,
-            "fingerprint": data_print,
-            "users": data.n_users,
-            "items": data.n_items,
-            "interactions": len(data),
-        },
-        "preprocessing": prepared.preprocessing,
-        "folds": prepared.folds,
-        "cold_start_policy": config.split.cold_start,
-        "split": {
-            "type": config.split.type,
-            "params": config.split.params,
-            "cold_start": config.split.cold_start,
-            "seed": config.seed,
-            "fingerprint": split_print,
-        },
+        **describe_inputs(config, prepared, data_print, split_print),
         "repeats": config.repeats,
         "seeds": repeat_seeds(config.seed, config.repeats),
-        "metrics": [
-            {
-                "label": m.label,
-                "kind": m.kind,
-                "higher_is_better": m.higher_is_better,
-                "definition": " ".join((type(m).__doc__ or "").split()),
-            }
-            for m in config.metrics
-        ],
         "cells": {
             "planned": len(cells),
             "failed": len(failures),
             "from_cache": sum(outcome.cached for outcome in outcomes.values()),
         },
-        "execution": {"backend": config.execution.backend, "jobs": jobs},
-        "plugins": config.plugins.origins,
-        "versions": dict(library_versions()),
+        "execution": {"backend": config.execution.backend, "jobs": jobs, "threads_per_cell": config.execution.threads},
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 3),
     }
-    return Results(config, table, manifest, per_user, failures)
+    notes = []
+    if cache is not None and cache.damaged:
+        notes.append(
+            f"{len(cache.damaged)} damaged cache entries in {cache.directory} were ignored and recomputed "
+            f"(first: {cache.damaged[0]})"
+        )
+    return Results(config, table, manifest, per_user, failures, notes)
 
 
 def _backend(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
     if not cells:
         return iter(())
     if config.execution.backend == "dask":
-        return execution.run_dask(config, splits, cells, jobs)
-    if jobs > 1 and len(cells) > 1:
-        return execution.run_processes(config, splits, cells, min(jobs, len(cells)))
-    return execution.run_serial(config, splits, cells)
-
-
-@cache
-def library_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in REPORTED_LIBRARIES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "not installed"
-    return versions
+        return dask_backend.run_dask(config, splits, cells, jobs)
+    return pool.run_processes(config, splits, cells, min(jobs, len(cells)))

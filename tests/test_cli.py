@@ -22,8 +22,8 @@ def test_run_writes_every_result_file(tmp_path, write_yaml, small_config):
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == [
-        "cells.csv", "comparisons.csv", "config.yaml", "leaderboard.csv", "leaderboard.md", "manifest.json",
-        "per_user.parquet", "plots", "report.html", "run.log",
+        ".recframe.json", "cells.csv", "comparisons.csv", "config.yaml", "leaderboard.csv", "leaderboard.md",
+        "manifest.json", "per_user.parquet", "plots", "report.html", "run.log",
     ]  # fmt: skip
     cells = pd.read_csv(folder / "cells.csv")
     per_user = pd.read_parquet(folder / "per_user.parquet")
@@ -109,9 +109,9 @@ def test_failed_cells_exit_1_and_write_run_log(tmp_path, write_yaml, small_confi
     assert done.returncode == 1
     folder = tmp_path / "out" / "small"
     log = (folder / "run.log").read_text()
-    assert "predict returned NaN" in log and "Traceback (most recent call last)" in log
+    assert "predict returned non-finite values: " in log and "Traceback (most recent call last)" in log
     report = (folder / "report.html").read_text()
-    assert '<table id="failures">' in report and "ModelOutputError: predict returned NaN" in report
+    assert '<table id="failures">' in report and "ModelOutputError: predict returned non-finite values: " in report
     assert "failed: nan-model" in done.stderr
 
 

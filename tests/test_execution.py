@@ -85,7 +85,7 @@ def test_two_jobs_give_the_same_tables_as_one(small_config):
     one = run_experiment(small_config, jobs=1)
     two = run_experiment(small_config, jobs=2)
     assert table(two).equals(table(one))
-    assert two.manifest["execution"] == {"backend": "local", "jobs": 2}
+    assert two.manifest["execution"] == {"backend": "local", "jobs": 2, "threads_per_cell": 1}
 
 
 @pytest.mark.slow
@@ -134,7 +134,7 @@ def test_a_cell_that_kills_its_worker_fails_alone(tmp_path, small_config):
     results = run_experiment(small_config, jobs=2)
     failed = results.table.query("status == 'failed'")
     assert set(failed["model"]) == {"dies"}
-    assert failed["reason"].str.contains("worker process died").all()
+    assert failed["reason"].str.contains("worker process was killed by SIGKILL").all()
     assert (results.table.query("model == 'bias'")["status"] != "failed").all()
 
 

@@ -14,7 +14,7 @@ from recframe.explain import (
     recommend,
     train,
 )
-from recframe.runner import load_data
+from recframe.prepare import load_data
 
 
 @pytest.fixture(scope="module")

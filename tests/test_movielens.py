@@ -11,7 +11,7 @@ from conftest import shared_data
 from recframe_plugins.movielens import MovieLens, MovieLens100K
 
 from recframe import DataError, load_config
-from recframe.runner import load_data
+from recframe.prepare import load_data
 
 
 def shared(folder: str):

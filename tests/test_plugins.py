@@ -55,7 +55,7 @@ def test_plugin_file_from_yaml_reaches_the_leaderboard(tmp_path, write_yaml, sma
 
 def test_missing_plugin_file_and_plugin_that_raises(tmp_path, write_yaml, small_config):
     small_config["plugins"] = ["absent.py"]
-    with pytest.raises(ConfigError, match=r"plugins\[0\].*plugin file not found"):
+    with pytest.raises(ConfigError, match=r"plugins\[0\].*absent\.py: file not found"):
         load_config(write_yaml(small_config))
     (tmp_path / "broken.py").write_text("raise RuntimeError('boom')\n")
     small_config["plugins"] = ["broken.py"]

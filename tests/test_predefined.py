@@ -13,8 +13,8 @@ from recframe_plugins.movielens import MovieLens
 from recframe_plugins.predefined import Predefined
 
 from recframe import DataError, Interactions, load_config, run_experiment
+from recframe.prepare import load_data
 from recframe.preprocess import Preprocess, apply
-from recframe.runner import load_data
 
 COLUMNS = ["user", "item", "rating", "timestamp"]
 

@@ -19,7 +19,7 @@ from recframe_plugins.splitters import Holdout, KFold, LeaveKOut, Temporal, User
 
 from recframe import DataError, Interactions, Split, Splitter, Vocabulary, load_config
 from recframe.plugins import load_plugins
-from recframe.runner import load_data
+from recframe.prepare import load_data
 
 N_ITEMS = 7
 

@@ -1,0 +1,177 @@
+"""What each ``recframe`` command does, once :mod:`recframe.cli` has parsed its arguments."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from recframe import explain
+from recframe.cache import CellCache
+from recframe.config import load_config
+from recframe.errors import InputError, clip
+from recframe.leaderboard_tables import terminal_text
+from recframe.merge import ResultSet, merge_results, read_results
+from recframe.paths import is_regular_file, output_folder
+from recframe.plugins import load_plugins
+from recframe.prepare import load_data, load_dataset
+from recframe.progress import Progress
+from recframe.registry import KINDS
+from recframe.report import DEFAULT_FORMATS, FORMATS, check_target, results_directory, write_results
+from recframe.runner import run_experiment
+from recframe.stats import dataset_stats, format_stats
+from recframe.yaml_source import parse_yaml
+
+
+def note(text: str) -> None:
+    print(f"recframe: note: {text}", file=sys.stderr)
+
+
+def run(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    root = output_folder(args.results_dir, "--results-dir")
+    target = check_target(results_directory(root, config.name))
+    cache = CellCache(root / ".cache" / config.name)
+    progress = Progress(quiet=args.quiet)
+    with cache.locked():  # a second run on the same results is refused while this one runs
+        results = run_experiment(config, cache.directory, args.rerun, args.jobs, on_cell=progress)
+        for text in results.notes:
+            note(text)
+        result = ResultSet.from_results(results, progress.log)
+        board = result.leaderboard()
+        write_results(result, board, target)
+    if not args.quiet:
+        print(terminal_text(board))
+        print(f"results written to {target}")
+    for failure in results.failures:
+        print(
+            f"failed: {failure.cell.variant.label} k={failure.cell.k} fold={failure.cell.fold}: {failure.error}",
+            file=sys.stderr,
+        )
+    return 1 if results.failed else 0
+
+
+def _formats(text: str | None) -> tuple[str, ...]:
+    if text is None:
+        return DEFAULT_FORMATS
+    formats = tuple(f.strip() for f in text.split(","))
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise InputError(f"--format: unknown format '{clip(unknown[0], 40)}'; expected some of {', '.join(FORMATS)}")
+    return formats
+
+
+def leaderboard(args: argparse.Namespace) -> int:
+    formats = _formats(args.format)
+    if args.out is None and len(args.directories) > 1:
+        raise InputError(f"{len(args.directories)} runs to merge: give --out DIR for the merged leaderboard")
+    target = check_target(args.out or args.directories[0])
+    result = merge_results([(directory, read_results(directory)) for directory in args.directories])
+    for text in result.notes:
+        note(text)
+    board = result.leaderboard()
+    write_results(result, board, target, formats)
+    if not args.quiet:
+        print(terminal_text(board))
+        print(f"leaderboard written to {target}")
+    return 0
+
+
+def validate(args: argparse.Namespace) -> int:
+    config = load_config(args.config)
+    cells = sum(len(v.factors) for v in config.variants)
+    counts = f"{len(config.variants)} model variants, {cells} model x k settings, {len(config.metrics)} metrics"
+    print(f"{args.config}: ok ({counts})")
+    return 0
+
+
+def plugins(_: argparse.Namespace) -> int:
+    loaded = load_plugins()
+    for kind in KINDS:
+        print(f"{kind}s:")
+        for name in loaded.registry.names(kind):
+            entry = loaded.registry.entries[kind][name]
+            print(f"  {name:<24} {entry.factory.__name__:<28} {entry.plugin}")
+    if loaded.blocked:
+        print("blocked plugins:")
+        for blocked in loaded.blocked:
+            print(f"  {blocked.name}: {blocked.reason}")
+    return 0
+
+
+def data(args: argparse.Namespace) -> int:
+    if args.data_command == "fetch":
+        from recframe.datahome import fetch
+
+        print(f"{args.name}: ready in {fetch(args.name, args.home)}")
+        return 0
+    if args.source.endswith((".yaml", ".yml")) or is_regular_file(Path(args.source)):
+        config = load_config(Path(args.source))
+        prepared = load_data(config)
+        dataset, folds, preprocessing = prepared.data, prepared.folds, prepared.preprocessing
+        heading = f"{config.dataset.type} split by {config.split.type} (cold start: {config.split.cold_start})"
+    else:
+        dataset = load_dataset(args.source, dataset_params(args.param))
+        folds, preprocessing, heading = [], {}, args.source
+    stats = dataset_stats(dataset)
+    if args.json:
+        print(json.dumps({"dataset": stats, "preprocessing": preprocessing, "folds": folds}, indent=2))
+    else:
+        print(heading)
+        print(format_stats(stats, folds, preprocessing), end="")
+    return 0
+
+
+def dataset_params(pairs: list[str]) -> dict[str, Any]:
+    """``--param key=value`` options, each value read as YAML (``n_users=100`` is an int),
+    by the same bounded, safe reader as configs."""
+    params = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {clip(pair, 60)}: expected KEY=VALUE, e.g. --param path=data/ml-100k")
+        params[key], _ = parse_yaml(value, f"--param {clip(key, 40)}")
+    return params
+
+
+def recommend(args: argparse.Namespace) -> int:
+    trained = explain.train(load_config(args.config), args.model, args.k, require="ranking")
+    table = explain.recommend(trained.model, trained.data, args.user, args.n)
+    print(trained.describe())
+    print(f"top {len(table)} items for user {args.user}, leaving out the items they interacted with:")
+    print(explain.format_table(table))
+    return 0
+
+
+def explain_model(args: argparse.Namespace) -> int:
+    if (args.user is None) != (args.item is None):
+        raise InputError("give --user and --item together to split a prediction into its terms")
+    trained = explain.train(load_config(args.config), args.model, args.k, require="factors")
+    model, dataset = trained.model, trained.data
+    print(trained.describe())
+    if args.user is None:
+        table = explain.factor_top_items(model, dataset, args.top)
+        for factor, rows in table.groupby("factor", sort=True):
+            print(f"factor {factor}: top {len(rows)} items by loading")
+            print(explain.format_table(rows.drop(columns="factor"), indent="  "))
+        return 0
+    terms = explain.contributions(model, dataset, args.user, args.item)
+    prediction = terms["contribution"].sum()
+    title = explain.item_title(dataset, args.item)
+    observed = explain.observed_value(dataset, args.user, args.item)
+    known = "" if observed is None else f", {observed:g} in the data"
+    print(f"user {args.user}, item {args.item}{f' ({title})' if title else ''}: predicted {prediction:.3f}{known}")
+    total = pd.DataFrame({"term": ["total"], "contribution": [prediction]})
+    print(explain.format_table(pd.concat([terms, total], ignore_index=True)))
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": run, "leaderboard": leaderboard, "validate": validate, "plugins": plugins, "data": data,
+    "recommend": recommend, "explain": explain_model,
+}  # fmt: skip

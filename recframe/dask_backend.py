@@ -1,0 +1,67 @@
+"""Cells on a Dask cluster (the ``dask`` backend): ``execution.address``, or a local
+cluster of ``jobs`` single-threaded worker processes. The configuration and folds are
+scattered (broadcast) once; each task carries only its cell. Each worker process limits
+its threads to ``execution.threads``, like a local worker, so the numbers are the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+from recframe import interrupts
+from recframe.errors import InputError
+from recframe.execution import CellOutcome, execute_cell, limit_threads
+from recframe.pool import main_module_hidden
+
+if TYPE_CHECKING:
+    from recframe.config import ExperimentConfig
+    from recframe.data import Split
+    from recframe.runner import Cell
+
+_WORKER: dict[str, Any] = {}  # this worker process's configuration
+
+
+def run_dask(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
+    try:
+        from dask.distributed import Client, LocalCluster, as_completed
+    except ImportError:
+        raise InputError("execution.backend: dask needs dask.distributed; pip install 'dask[distributed]'") from None
+    spec = config.execution
+    cluster = None
+    if spec.address is None:
+        # its processes inherit ignoring SIGINT (Ctrl-C is the main process's to handle)
+        # and, like local workers, do not run the caller's script again
+        with interrupts.sigint_ignored(), main_module_hidden():
+            cluster = LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None, silence_logs=40
+            )
+    try:
+        client = Client(spec.address or cluster, timeout="10s")
+    except OSError as error:
+        if cluster is not None:
+            cluster.close()
+        raise InputError(f"execution.address: cannot reach the Dask scheduler at {spec.address}: {error}") from None
+    try:
+        shared = client.scatter((config.reload_source, splits), broadcast=True)
+        futures = [client.submit(_dask_cell, shared, cell, spec.timeout_s, pure=False) for cell in cells]
+        for future in as_completed(futures):
+            yield future.result()
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def _dask_cell(shared: tuple[tuple[Any, str], list[Split]], cell: Cell, timeout_s: float | None) -> CellOutcome:
+    from recframe.config import reload_config
+    from recframe.topk import warm_up
+
+    source, splits = shared
+    key = repr(source)
+    if _WORKER.get("key") != key:  # once per worker process, not per cell
+        interrupts.become_worker(die_with_parent=False)  # the nanny looks after its worker
+        _WORKER.update(key=key, config=reload_config(source))
+        limit_threads(_WORKER["config"].execution.threads)
+        warm_up()
+    return execute_cell(_WORKER["config"], cell, splits[cell.fold], timeout_s)

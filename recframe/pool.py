@@ -1,0 +1,175 @@
+"""Cells on worker processes of this machine (the ``local`` backend).
+
+Every cell runs in a worker process, ``jobs`` of them at once, even with one job: a
+model that calls ``os._exit``, crashes in native code or is killed by the system's
+out-of-memory killer then costs its own cell, never the run. Workers are forked from a
+fork server that imports the heavy modules once; each receives the configuration and
+the folds once, in its initializer, and limits its threads to ``execution.threads``.
+
+Workers ignore Ctrl-C and die with their parent; when the run is stopped (Ctrl-C,
+SIGTERM, an exception in the caller), the workers are killed before the pool is shut
+down, so no process outlives recframe and no cell in flight is waited for.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import types
+from collections.abc import Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
+from multiprocessing import get_context
+from multiprocessing.process import BaseProcess
+from typing import TYPE_CHECKING, Any
+
+from recframe import interrupts
+from recframe.execution import CellOutcome, execute_cell, limit_threads
+
+if TYPE_CHECKING:
+    from recframe.config import ExperimentConfig
+    from recframe.data import Split
+    from recframe.runner import Cell
+
+#: imported once by the fork server, so each worker starts with them loaded (a module
+#: that fails to import is skipped there and imported, or reported, by the worker)
+PRELOAD = [
+    "recframe.runner", "recframe_plugins.metrics", "recframe_plugins.sklearn_models", "recframe_plugins.sgd",
+    "recframe_plugins.surprise_models", "recframe_plugins.implicit_models",
+]  # fmt: skip
+
+TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
+_WORKER: dict[str, Any] = {}  # the configuration and folds of this worker process
+
+
+def _init_worker(config_source: tuple[Any, str], splits: list[Split], threads: int) -> None:
+    from recframe.config import reload_config
+    from recframe.topk import warm_up
+
+    interrupts.become_worker()
+    limit_threads(threads)
+    warm_up()
+    _WORKER["config"] = reload_config(config_source)
+    _WORKER["splits"] = splits
+
+
+def _worker_cell(cell: Cell, timeout_s: float | None) -> CellOutcome:
+    return execute_cell(_WORKER["config"], cell, _WORKER["splits"][cell.fold], timeout_s)
+
+
+@contextmanager
+def main_module_hidden() -> Iterator[None]:
+    """Start processes meanwhile without making them import the caller's ``__main__``.
+
+    multiprocessing's fork server and spawn run the main script again in every new
+    process, so a script calling ``run_experiment`` without an
+    ``if __name__ == "__main__":`` guard would run itself once per worker. Workers need
+    nothing from ``__main__`` (they rebuild the config from data and plugin files), so
+    while they start, ``__main__`` is a bare module with nothing to import.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
+
+
+def start_workers_early() -> None:
+    """Start the fork server and its imports now, while this process loads the data.
+    It starts with SIGINT ignored, and so does every worker forked from it.
+
+    A worker killed when a run is stopped leaves behind the semaphore numba's threading
+    layer registered; multiprocessing's resource tracker removes it, as it should, but
+    would also print a warning about it at exit: it starts with that warning off.
+    """
+    from multiprocessing import forkserver, resource_tracker
+
+    if TRACKER_QUIET not in sys.warnoptions:
+        sys.warnoptions.append(TRACKER_QUIET)  # read when the tracker process starts
+    resource_tracker.ensure_running()
+    get_context("forkserver").set_forkserver_preload(PRELOAD)
+    with interrupts.sigint_ignored():
+        forkserver.ensure_running()
+
+
+def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
+    """Cells on ``jobs`` local processes, yielded as they finish; at most one cell per
+    worker in flight. When a worker dies (killed from outside, or the model's code ended
+    the process), the cells in flight are retried one at a time in a fresh worker: the
+    one that kills its worker alone fails, the others are kept."""
+    start_workers_early()  # a no-op when it runs already
+    # most factors first (popped from the end): the costliest cells do not form a tail
+    queue: list[Cell] = sorted(cells, key=lambda cell: cell.k or 0)
+    suspects: list[Cell] = []
+    while queue or suspects:
+        isolate = bool(suspects)
+        batch, workers = ([suspects.pop()], 1) if isolate else (queue, jobs)
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=get_context("forkserver"),
+            initializer=_init_worker,
+            initargs=(config.reload_source, splits, config.execution.threads),
+        )
+        processes: dict[int, BaseProcess] = {}
+        try:
+            running: dict[Future[CellOutcome], Cell] = {}
+            while batch or running:
+                while batch and len(running) < workers:  # one cell per worker: a lost pool loses few
+                    cell = batch.pop()
+                    with main_module_hidden():  # submit starts the worker processes
+                        running[pool.submit(_worker_cell, cell, config.execution.timeout_s)] = cell
+                    processes.update(getattr(pool, "_processes", None) or {})
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                lost = []
+                for future in done:
+                    cell = running.pop(future)
+                    try:
+                        yield future.result()
+                    except BrokenProcessPool:
+                        lost.append(cell)
+                if lost:
+                    lost.extend(running.values())
+                    if isolate:
+                        yield _lost(config, lost[0], processes)
+                    else:
+                        suspects.extend(lost)
+                    break
+        except BaseException:
+            _kill(processes)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _kill(processes: dict[int, BaseProcess]) -> None:
+    for process in processes.values():
+        if process.is_alive():
+            process.kill()
+    for process in processes.values():
+        process.join(timeout=5)
+
+
+def _lost(config: ExperimentConfig, cell: Cell, processes: dict[int, BaseProcess]) -> CellOutcome:
+    from recframe.runner import failed_rows
+
+    message = f"its worker process {_death(processes)}"
+    return CellOutcome(cell, failed_rows(config, cell, message), None, message)
+
+
+def _death(processes: dict[int, BaseProcess]) -> str:
+    """How the (single) worker of an isolated cell ended."""
+    for process in processes.values():
+        process.join(timeout=5)
+    codes = [process.exitcode for process in processes.values() if process.exitcode]
+    if not codes:
+        return "died"
+    code = codes[0]
+    if code > 0:
+        return f"exited with code {code} (the model's code ended the process, e.g. os._exit, or native code did)"
+    name = signal.Signals(-code).name if -code in signal.valid_signals() else f"signal {-code}"
+    if -code == signal.SIGKILL:
+        return f"was killed by {name} (most often by the system for lack of memory)"
+    return f"was killed by {name} (a crash in native code, or a signal from outside)"

@@ -1,0 +1,94 @@
+"""The data a run works on: the dataset loaded (by its plugin) and preprocessed, and
+the splitter's folds after the cold-start policy, each checked before any cell runs."""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from recframe import coldstart, interrupts, preprocess
+from recframe.data import Interactions, Split
+from recframe.errors import ConfigError, DataError, PluginError
+from recframe.plugins import Plugins, load_plugins
+from recframe.registry import did_you_mean
+
+if TYPE_CHECKING:
+    from recframe.config import ExperimentConfig
+
+
+def split_fingerprint(splits: list[Split]) -> str:
+    """A content hash of every fold's train and test (user, item) pairs (first 16 hex digits)."""
+    digest = hashlib.sha256()
+    for split in splits:
+        for part in (split.train, split.test):
+            digest.update(len(part).to_bytes(8, "little"))
+            digest.update(part.users.tobytes())
+            digest.update(part.items.tobytes())
+    return digest.hexdigest()[:16]
+
+
+@dataclass
+class PreparedData:
+    """The cleaned dataset, its folds, and what cleaning and splitting did, with counts."""
+
+    data: Interactions
+    splits: list[Split]
+    preprocessing: dict[str, Any]
+    folds: list[dict[str, Any]]
+
+
+def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None = None) -> Interactions:
+    """Load the dataset ``name`` of the registry with ``params``; an empty dataset is an error."""
+    registry = (plugins or load_plugins()).registry
+    dataset_class = registry.get("dataset", name).factory
+    accepted = sorted(inspect.signature(dataset_class).parameters)
+    for key in params:
+        if key not in accepted:
+            hint = did_you_mean(key, accepted)
+            raise ConfigError([f"dataset '{name}': unknown parameter '{key}';{hint} accepted: {', '.join(accepted)}"])
+    data = interrupts.run_plugin(f"dataset '{name}'", lambda: dataset_class(**params).load(), DataError)
+    if not isinstance(data, Interactions):
+        raise PluginError(f"dataset '{name}': load() returned {type(data).__name__}, not recframe.Interactions")
+    if len(data) == 0:
+        raise DataError(f"dataset '{name}' is empty; check its source")
+    return data
+
+
+def load_data(config: ExperimentConfig) -> PreparedData:
+    splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
+    data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
+    data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
+    raw_splits = interrupts.run_plugin(
+        f"split '{config.split.type}'",
+        lambda: list(splitter_class(**config.split.params).split(data, config.seed)),
+        DataError,
+    )
+    if not raw_splits:
+        raise DataError(f"split '{config.split.type}' produced no folds")
+    splits, folds = [], []
+    for raw in raw_splits:
+        _check_fold(config.split.type, raw, data)
+        split, counts = coldstart.apply_policy(raw, config.split.cold_start)
+        if len(split.train) == 0 or len(split.test) == 0:
+            raise DataError(
+                f"split '{config.split.type}' fold {split.fold} has an empty "
+                f"{'train' if len(split.train) == 0 else 'test'} set; adjust the split parameters"
+            )
+        splits.append(split)
+        folds.append(counts)
+    return PreparedData(data, splits, preprocessing, folds)
+
+
+def _check_fold(splitter: str, fold: Any, data: Interactions) -> None:
+    """A plugin splitter's fold: a Split of Interactions in the dataset's index space."""
+    if not isinstance(fold, Split):
+        raise PluginError(f"split '{splitter}' yielded {type(fold).__name__}, not recframe.Split")
+    for part in (fold.train, fold.test):
+        if not isinstance(part, Interactions) or (part.n_users, part.n_items) != (data.n_users, data.n_items):
+            raise PluginError(
+                f"split '{splitter}': fold {fold.fold} must hold Interactions sharing the dataset's users and items "
+                "(build them with data.subset(rows))"
+            )

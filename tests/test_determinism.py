@@ -1,0 +1,52 @@
+"""Same config, same library versions: bit-identical numbers, whatever ``--jobs`` or the
+backend. Each cell runs under the config's fixed thread budget (``execution.threads``),
+so BLAS sums in the same order everywhere; the models here are those whose numbers
+moved with the thread count before (scikit-learn's NMF and TruncatedSVD at k >= 32)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+from recframe.cli import main
+
+CONFIG = {
+    "name": "same",
+    "seed": 7,
+    "dataset": "movielens-latest-small",
+    "split": {"type": "kfold", "params": {"n_folds": 2}},
+    "factors": [32, 48],
+    "models": [
+        {"type": "sklearn-nmf", "params": {"max_iter": 60}},
+        "truncated-svd",
+        {"type": "implicit-als", "params": {"iterations": 5}},
+        {"type": "sgd-biased", "params": {"epochs": 5}},
+    ],
+    "metrics": ["rmse", "ndcg@10", "coverage@10"],
+}
+
+
+def cells(directory: Path) -> pd.DataFrame:
+    table = pd.read_csv(directory / "cells.csv")
+    return table[["model", "k", "fold", "seed", "metric", "status", "value"]].sort_values(
+        ["model", "k", "fold", "metric"], ignore_index=True
+    )
+
+
+@pytest.mark.slow
+def test_cells_are_bit_identical_whatever_jobs_or_backend(tmp_path):
+    runs = {}
+    for label, execution, jobs in (("jobs-1", {}, "1"), ("jobs-2", {}, "2"), ("dask", {"backend": "dask"}, "2")):
+        config = tmp_path / f"{label}.yaml"
+        config.write_text(yaml.safe_dump({**CONFIG, "execution": execution}))
+        out = tmp_path / label
+        assert main(["run", str(config), "--results-dir", str(out), "--jobs", jobs, "--quiet"]) == 0
+        runs[label] = cells(out / "same")
+    reference = runs["jobs-1"]
+    assert len(reference) == 4 * 2 * 2 * 3  # models x k x folds x metrics
+    assert reference["status"].value_counts().to_dict() == {"ok": 44, "unavailable": 4}  # ALS has no RMSE
+    for label, table in runs.items():
+        pd.testing.assert_frame_equal(table, reference, check_exact=True, obj=label)
