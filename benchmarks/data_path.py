@@ -28,7 +28,7 @@ ML20M_SHAPE = {"n_users": 138_493, "n_items": 26_744, "ratings_per_user": 144, "
 def synthetic_csv() -> Path:
     path = CACHE / "synthetic-20m.csv"
     if not path.exists():
-        from recframe_plugins.datasets import Synthetic
+        from recframe_plugins.synthetic import Synthetic
 
         CACHE.mkdir(parents=True, exist_ok=True)
         data = Synthetic(**ML20M_SHAPE).load()

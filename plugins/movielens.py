@@ -10,17 +10,22 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from recframe_plugins.table import interactions_from_table, read_errors
+from recframe_plugins.table import interactions_from_table
+from recframe_plugins.text import TextFile, read_text
 
 from recframe import DataError, Dataset, Interactions, Vocabulary, hookimpl
+from recframe.data import outside_unix_range
 from recframe.datahome import archive, locate
+from recframe.errors import show
 from recframe.hookspecs import Register
+from recframe.paths import input_file, present
 from recframe.registry import did_you_mean
 
 FIELDS = ("user", "item", "rating", "timestamp")
@@ -49,42 +54,26 @@ FORMATS: dict[str, Format] = {
     "latest-small": Format(",", True, "utf-8", (0.5, 5)),
 }
 VERSIONS = tuple(FORMATS)
+HINT = "point dataset.params.path at the unzipped GroupLens folder"
 
 
 def read_ratings(path: Path, form: Format) -> Interactions:
     """The ratings file as Interactions with timestamps; malformed lines raise DataError with file:line."""
-    frame = _read_fields(path, form)
-    frame.index = frame.index + (2 if form.header else 1)  # the file's line numbers
-    filled = frame.notna().any(axis=1).to_numpy()
-    if not filled.all():
-        frame = frame[filled]
-    if frame.empty:
-        raise DataError(f"{path}: file is empty (no ratings)")
-    return _interactions(frame, path, form)
-
-
-def _read_fields(path: Path, form: Format) -> pd.DataFrame:
     # '::' is read as ':' with an empty field between any two values (the C parser takes
     # one-character separators only): 7 fields, of which the odd ones must be empty.
     double_colon = form.sep == "::"
-    names = list(range(7)) if double_colon else list(FIELDS)
+    file = TextFile(path, ":" if double_colon else form.sep)
     expected = _expected(form)
-    with read_errors(path, f"{expected} ({7 if double_colon else len(FIELDS)} fields)"):
-        frame = pd.read_csv(
-            path,
-            sep=":" if double_colon else form.sep,
-            header=0 if form.header else None,
-            names=names,
-            skip_blank_lines=False,
-            engine="c",
-            encoding="utf-8-sig",
-        )
+    fields = list(range(7)) if double_colon else list(FIELDS)
+    frame = read_text(file, form.header, HINT, f"{expected} ({len(fields)} fields)", names=fields)
+    if frame.empty:
+        raise DataError(f"{path}: file is empty (no ratings)")
     if double_colon:
         stray = frame[[1, 3, 5]].notna().any(axis=1).to_numpy()
         if stray.any():
-            raise DataError(f"{path}:{int(stray.argmax()) + 1}: expected {expected}, found a single ':'")
+            raise DataError(f"{file.at(frame.index[int(stray.argmax())])}: expected {expected}, found a single ':'")
         frame = frame[[0, 2, 4, 6]].set_axis(list(FIELDS), axis=1)
-    return frame
+    return _interactions(frame, file, form)
 
 
 def _expected(form: Format) -> str:
@@ -94,14 +83,15 @@ def _expected(form: Format) -> str:
     return f"4 {separated} fields (user, item, rating, timestamp)"
 
 
-def _interactions(frame: pd.DataFrame, path: Path, form: Format) -> Interactions:
+def _interactions(frame: pd.DataFrame, file: TextFile, form: Format) -> Interactions:
     """Build Interactions directly when every field parsed as a number in range; otherwise
     let the table plugin's checks find the bad line and report it."""
     low, high = form.rating_scale
     kinds = [frame[name].dtype.kind for name in FIELDS]
     if all(kind in "iu" for kind in kinds[:2]) and kinds[2] in "iuf" and kinds[3] in "iu":
         ratings = frame["rating"].to_numpy(dtype=np.float64)
-        if np.all((ratings >= low) & (ratings <= high)):
+        stamps = frame["timestamp"].to_numpy()
+        if np.all((ratings >= low) & (ratings <= high)) and not outside_unix_range(stamps).any():
             users, user_ids = pd.factorize(frame["user"])
             items, item_ids = pd.factorize(frame["item"])
             return Interactions(
@@ -110,70 +100,72 @@ def _interactions(frame: pd.DataFrame, path: Path, form: Format) -> Interactions
                 values=ratings,
                 user_vocab=Vocabulary(pd.Index(user_ids)),
                 item_vocab=Vocabulary(pd.Index(item_ids)),
-                timestamps=frame["timestamp"].to_numpy(),
+                timestamps=stamps,
             )
     absent = frame.isna().to_numpy()
     if absent.any():
         row, column = divmod(int(absent.argmax()), absent.shape[1])
-        raise DataError(f"{path}:{frame.index[row]}: {FIELDS[column]} is missing; expected {_expected(form)}")
-    return interactions_from_table(frame, path, {name: name for name in FIELDS}, (low, high))
+        raise DataError(f"{file.at(frame.index[row])}: {FIELDS[column]} is missing; expected {_expected(form)}")
+    return interactions_from_table(frame, file, {name: name for name in FIELDS}, (low, high))
 
 
 def read_movies(path: Path, encoding: str) -> pd.DataFrame:
     """Movie titles and genres (``|``-joined), indexed by the original movie id."""
+    input_file(path, HINT)
+    encoding = _encoding(path, encoding)
     if path.name == "u.item":
-        return _read_u_item(path)
+        return _read_u_item(TextFile(path, "|", encoding, csv.QUOTE_NONE))
     if path.suffix == ".dat":
         return _read_movies_dat(path, encoding)
-    return _read_movies_csv(path)
+    return _read_movies_csv(TextFile(path, ",", encoding))
 
 
-def _read_u_item(path: Path) -> pd.DataFrame:
+def _encoding(path: Path, declared: str) -> str:
+    """``declared``, except that an ISO-8859-1 movies file re-saved as UTF-8 is read as UTF-8
+    (its accents would otherwise turn into two characters each; ISO-8859-1 text with
+    accents is never valid UTF-8), and that UTF-16 or UTF-32 (NUL bytes) is refused. A
+    leading byte-order mark is skipped in UTF-8."""
+    if declared != "latin-1":
+        return "utf-8-sig"
+    data = path.read_bytes()
+    if b"\x00" in data:
+        raise DataError(f"{path}: not text in ISO-8859-1 or UTF-8 (it has NUL bytes: UTF-16?); re-save it as UTF-8")
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return declared
+    return "utf-8-sig"
+
+
+def _read_u_item(file: TextFile) -> pd.DataFrame:
     """``id|title|release date|video release date|IMDb URL|`` then 19 genre flags (ISO-8859-1)."""
-    frame = _read_table(path, sep="|", header=False, encoding="latin-1", expected="'|'-separated u.item fields")
+    frame = read_text(file, False, HINT, "'|'-separated u.item fields", dtype=str)
     if frame.shape[1] != 5 + len(ML100K_GENRES):
-        raise DataError(f"{path}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {frame.shape[1]}")
-    ids = _movie_ids(frame[0], path)
+        raise DataError(f"{file.path}: expected {5 + len(ML100K_GENRES)} '|'-separated fields, found {frame.shape[1]}")
+    ids = integer_ids(frame[0], file.at)
     flags = frame.iloc[:, 5:].to_numpy() == "1"
     labels = np.array([f"{genre}|" for genre in ML100K_GENRES], dtype=object)
     genres = pd.Series(flags.astype(object) @ labels, dtype=str).str.rstrip("|")
     return pd.DataFrame({"title": frame[1].to_numpy(), "genres": genres.to_numpy()}, index=pd.Index(ids, name="item"))
 
 
-def _read_movies_csv(path: Path) -> pd.DataFrame:
-    frame = _read_table(path, sep=",", header=True, encoding="utf-8-sig", expected="movieId,title,genres")
+def _read_movies_csv(file: TextFile) -> pd.DataFrame:
+    frame = read_text(file, True, HINT, "movieId,title,genres", dtype=str)
     missing = [name for name in ("movieId", "title", "genres") if name not in frame.columns]
     if missing:
-        raise DataError(f"{path}: no column {', '.join(missing)}; expected the header movieId,title,genres")
-    ids = _movie_ids(frame["movieId"], path)
+        raise DataError(f"{file.path}: no column {', '.join(missing)}; expected the header movieId,title,genres")
+    ids = integer_ids(frame["movieId"], file.at)
     return pd.DataFrame(
         {"title": frame["title"].to_numpy(), "genres": frame["genres"].to_numpy()}, index=pd.Index(ids, name="item")
     )
 
 
-def _read_table(path: Path, sep: str, header: bool, encoding: str, expected: str) -> pd.DataFrame:
-    """All columns as text, indexed by the file's line numbers, blank lines dropped."""
-    with read_errors(path, expected, encoding=encoding):
-        frame = pd.read_csv(
-            path,
-            sep=sep,
-            header=0 if header else None,
-            encoding=encoding,
-            quoting=csv.QUOTE_MINIMAL if header else csv.QUOTE_NONE,
-            dtype=str,
-            skip_blank_lines=False,
-            engine="c",
-        )
-    frame.index = frame.index + (2 if header else 1)
-    return frame[frame.notna().any(axis=1)]
-
-
 def _read_movies_dat(path: Path, encoding: str) -> pd.DataFrame:
     """``MovieID::Title::Genres``; the title is whatever lies between the first and the last '::'."""
-    try:
-        lines = pd.Series(path.read_text(encoding=encoding).splitlines(), dtype=object)
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not {encoding} text (byte {error.start})") from None
+    try:  # split on newlines only: str.splitlines would also split titles at \x85 (NEL in ISO-8859-1)
+        lines = pd.Series(path.read_text(encoding=encoding).split("\n"), dtype=object)
+    except UnicodeDecodeError:
+        raise TextFile(path, ":", encoding).not_text() from None
     lines.index = lines.index + 1
     lines = lines[(lines.str.strip() != "").to_numpy()]
     head = lines.str.split("::", n=1, expand=True).reindex(columns=[0, 1])
@@ -181,17 +173,17 @@ def _read_movies_dat(path: Path, encoding: str) -> pd.DataFrame:
     broken = tail[1].isna().to_numpy()
     if broken.any():
         raise DataError(f"{path}:{lines.index[int(broken.argmax())]}: expected MovieID::Title::Genres")
-    ids = _movie_ids(head[0], path)
+    ids = integer_ids(head[0], lambda line: f"{path}:{line}")
     return pd.DataFrame({"title": tail[0].to_numpy(), "genres": tail[1].to_numpy()}, index=pd.Index(ids, name="item"))
 
 
-def _movie_ids(column: pd.Series, path: Path) -> np.ndarray:
-    """Integer movie ids; ``column`` is indexed by line number, for the error."""
+def integer_ids(column: pd.Series, where: Callable[[int], str], what: str = "movie id") -> np.ndarray:
+    """``column``'s ids as integers; ``where`` names the place of one of its index labels."""
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
     bad = ~np.isfinite(values) | (np.mod(values, 1) != 0)
     if bad.any():
         row = int(bad.argmax())
-        raise DataError(f"{path}:{column.index[row]}: movie id {column.iloc[row]!r} is not an integer")
+        raise DataError(f"{where(column.index[row])}: {what} {show(column.iloc[row])} is not an integer")
     return values.astype(np.int64)
 
 
@@ -221,7 +213,7 @@ class MovieLens(Dataset):
         spec = archive(f"ml-{version}")
         folder = locate(f"ml-{version}", self.path)
         data = read_ratings(folder / spec.ratings, FORMATS[version])
-        if (folder / spec.movies).is_file():
+        if present(folder / spec.movies):
             titles = read_movies(folder / spec.movies, FORMATS[version].movies_encoding)["title"]
             data = dataclasses.replace(data, item_titles=titles)
         return data

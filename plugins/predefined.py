@@ -8,11 +8,13 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-from recframe_plugins.table import read_errors
+from recframe_plugins.text import TextFile, check_separator, read_text
 
 from recframe import DataError, Interactions, Split, Splitter, Vocabulary, hookimpl
 from recframe.datahome import locate
+from recframe.errors import show
 from recframe.hookspecs import Register
+from recframe.paths import input_file
 from recframe.registry import did_you_mean
 
 PRESETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
@@ -21,6 +23,7 @@ PRESETS: dict[str, tuple[str, list[tuple[str, str]]]] = {
     "ml-100k-ua-ub": ("ml-100k", [("ua.base", "ua.test"), ("ub.base", "ub.test")]),
 }
 ROLES = ("user", "item")
+HINT = "check split.params.files and split.params.path"
 
 
 class Predefined(Splitter):
@@ -61,17 +64,18 @@ class Predefined(Splitter):
             raise DataError(f"split.params.missing: expected error or drop, got {self.missing!r}")
         if len(data) == 0:
             raise DataError("predefined: the dataset is empty; nothing to split")
+        sep = check_separator(self.sep, "split.params.sep")
         keys = _pair_keys(data.users, data.items, data.n_items)
         sorted_keys = np.sort(keys)
-        for fold, (train_file, test_file) in enumerate(pairs):
+        for fold, (train_path, test_path) in enumerate(pairs):
+            train_file, test_file = TextFile(train_path, sep), TextFile(test_path, sep)
             train = self._read_keys(train_file, data, sorted_keys, positions)
             test = self._read_keys(test_file, data, sorted_keys, positions)
             both = np.isin(test.to_numpy(), train.to_numpy())
             if both.any():
-                line = int(test.index[int(both.argmax())])
                 raise DataError(
-                    f"{test_file}:{line}: this (user, item) pair is also in {train_file.name}; "
-                    "a pair cannot be in the train and the test file of one fold"
+                    f"{test_file.at(int(test.index[int(both.argmax())]))}: this (user, item) pair is also in "
+                    f"{train_path.name}; a pair cannot be in the train and the test file of one fold"
                 )
             yield Split(
                 data.subset(np.isin(keys, train.to_numpy())), data.subset(np.isin(keys, test.to_numpy())), fold=fold
@@ -96,8 +100,7 @@ class Predefined(Splitter):
         folder = Path(self.path) if self.path is not None else Path()
         result = [(folder / train, folder / test) for train, test in files]
         for path in (path for pair in result for path in pair):
-            if not path.is_file():
-                raise DataError(f"{path}: file not found; check split.params.files and split.params.path")
+            input_file(path, HINT)
         return result
 
     def _positions(self) -> dict[str, int]:
@@ -111,21 +114,22 @@ class Predefined(Splitter):
         return columns
 
     def _read_keys(
-        self, path: Path, data: Interactions, sorted_keys: np.ndarray, positions: dict[str, int]
+        self, file: TextFile, data: Interactions, sorted_keys: np.ndarray, positions: dict[str, int]
     ) -> pd.Series:
-        """The file's pair keys (``user index * n_items + item index``), indexed by line number;
-        ``sorted_keys`` are the dataset's."""
+        """The file's pair keys (``user index * n_items + item index``), indexed by record number;
+        ``sorted_keys`` are the dataset's. Ids the vocabulary holds as text are read as text,
+        so '007' stays '007'."""
         vocabularies = {"user": data.user_vocab, "item": data.item_vocab}
         as_text = {positions[role]: str for role in ROLES if vocabularies[role].ids.dtype.kind not in "iu"}
-        frame = _read(path, self.sep, as_text)
+        frame = read_text(file, False, HINT, dtype=as_text or None)
         indices = {}
         for role in ROLES:
             if positions[role] >= frame.shape[1]:
                 raise DataError(
-                    f"{path}: no column {positions[role]} for the {role} id (the file has {frame.shape[1]}); "
+                    f"{file.path}: no column {positions[role]} for the {role} id (the file has {frame.shape[1]}); "
                     "check split.params.columns and sep"
                 )
-            indices[role] = _indices(frame[positions[role]], vocabularies[role], path, role)
+            indices[role] = _indices(frame[positions[role]], vocabularies[role], file, role)
         keys = pd.Series(_pair_keys(indices["user"], indices["item"], data.n_items), index=frame.index)
         at = np.minimum(np.searchsorted(sorted_keys, keys.to_numpy()), len(sorted_keys) - 1)
         known = (indices["user"] >= 0) & (indices["item"] >= 0) & (sorted_keys[at] == keys.to_numpy())
@@ -134,7 +138,7 @@ class Predefined(Splitter):
                 return keys[known]
             row = int((~known).argmax())
             raise DataError(
-                f"{path}:{frame.index[row]}: user {frame[positions['user']].iloc[row]} item "
+                f"{file.at(frame.index[row])}: user {frame[positions['user']].iloc[row]} item "
                 f"{frame[positions['item']].iloc[row]} is not in the dataset ({int((~known).sum())} such rows), "
                 "e.g. removed by preprocessing; set split.params.missing: drop to skip them"
             )
@@ -149,28 +153,17 @@ def _pair_keys(users: np.ndarray, items: np.ndarray, n_items: int) -> np.ndarray
     return users.astype(np.int64) * n_items + items
 
 
-def _read(path: Path, sep: str, as_text: dict[int, type[str]]) -> pd.DataFrame:
-    """The file's rows indexed by line number (blank lines dropped); ids the vocabulary
-    holds as text are read as text, so '007' stays '007'."""
-    with read_errors(path, hint=f"; check sep={sep!r}"):
-        frame = pd.read_csv(
-            path, sep=sep, header=None, dtype=as_text or None, skip_blank_lines=False, engine="c", encoding="utf-8-sig"
-        )
-    frame.index = frame.index + 1
-    return frame[frame.notna().any(axis=1)]
-
-
-def _indices(column: pd.Series, vocabulary: Vocabulary, path: Path, role: str) -> np.ndarray:
+def _indices(column: pd.Series, vocabulary: Vocabulary, file: TextFile, role: str) -> np.ndarray:
     """Vocabulary indices of the ids in ``column`` (-1 for ids the dataset does not have)."""
     blank = column.isna().to_numpy()
     if blank.any():
-        raise DataError(f"{path}:{column.index[int(blank.argmax())]}: empty {role} id")
+        raise DataError(f"{file.at(column.index[int(blank.argmax())])}: empty {role} id")
     if vocabulary.ids.dtype.kind in "iu" and column.dtype.kind not in "iu":
         numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = ~np.isfinite(numbers) | (np.mod(numbers, 1) != 0)
         if bad.any():
             row = int(bad.argmax())
-            raise DataError(f"{path}:{column.index[row]}: {role} id {column.iloc[row]!r} is not an integer")
+            raise DataError(f"{file.at(column.index[row])}: {role} id {show(column.iloc[row])} is not an integer")
         column = pd.Series(numbers.astype(np.int64))
     return vocabulary.index_of(column)
 

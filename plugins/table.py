@@ -2,104 +2,132 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterator
-from contextlib import contextmanager
+import math
+from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.parquet
+from pandas.api.types import infer_dtype, is_datetime64_any_dtype
+from recframe_plugins.text import TextFile, check_separator, read_text, reason
 
 from recframe import DataError, Dataset, Interactions, hookimpl
+from recframe.data import UNIX_TIME, outside_unix_range
+from recframe.errors import show
 from recframe.hookspecs import Register
+from recframe.paths import input_file
 
 ROLES = ("user", "item", "rating", "timestamp")
-TOKENIZE_ERROR = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
-
-
-@contextmanager
-def read_errors(path: Path, expected: str | None = None, hint: str = "", encoding: str = "UTF-8") -> Iterator[None]:
-    """pandas' reading errors as one-line ``DataError``s naming the file and, for a line
-    with too many fields, the line: ``expected`` describes a well-formed line (default:
-    the field count pandas expected)."""
-    try:
-        yield
-    except pd.errors.EmptyDataError:
-        raise DataError(f"{path}: file is empty") from None
-    except pd.errors.ParserError as error:
-        found = TOKENIZE_ERROR.search(str(error))
-        if not found:
-            raise DataError(f"{path}: {str(error).strip()}") from None
-        fields, line, saw = found.groups()
-        raise DataError(f"{path}:{line}: expected {expected or fields + ' fields'}, found {saw}{hint}") from None
-    except UnicodeDecodeError as error:
-        raise DataError(f"{path}: not {encoding} text (byte {error.start}); re-encode the file as {encoding}") from None
-
-
-def read_delimited(path: Path, sep: str, header: bool) -> pd.DataFrame:
-    """Read a delimited file, one row per line (blank lines dropped), errors with file:line."""
-    if not path.is_file():
-        raise DataError(f"{path}: file not found; check dataset.params.path")
-    with read_errors(path, hint=f"; check the separator (sep={sep!r})"):
-        frame = pd.read_csv(
-            path, sep=sep, header=0 if header else None, encoding="utf-8-sig", skip_blank_lines=False, engine="c"
-        )
-    frame.index = frame.index + (2 if header else 1)  # the file's line numbers
-    return frame[frame.notna().any(axis=1)]
-
-
-def _integral_ids(column: pd.Series) -> pd.Series:
-    """Blank lines make pandas read integer ids as floats; turn them back."""
-    if column.dtype.kind == "f" and np.all(np.mod(column.to_numpy(), 1) == 0):
-        return column.astype(np.int64)
-    return column
+PATH_HINT = "check dataset.params.path"
+# what pandas' infer_dtype may say of a column of ids / of numbers we accept
+ID_KINDS = {"integer", "string", "floating", "mixed-integer-float", "empty"}
+NUMBER_KINDS = {*ID_KINDS, "decimal", "mixed-integer", "boolean"}
+Where = Callable[[int], str]  # a row position -> "file:line" (or "file: row N") for messages
 
 
 def interactions_from_table(
     frame: pd.DataFrame,
-    path: Path,
+    source: TextFile | Path,
     columns: dict[str, str | int | None],
     rating_scale: tuple[float, float] | None = None,
-    line_numbers: bool = True,
 ) -> Interactions:
-    """Check the mapped columns of ``frame`` and build Interactions; errors name file and line."""
+    """Check the mapped columns of ``frame`` and build Interactions; errors name the file and
+    the line (``source`` a TextFile, ``frame`` indexed by record number) or row (a Parquet path)."""
+    path = source.path if isinstance(source, TextFile) else source
     missing = [f"{role}={name!r}" for role, name in columns.items() if name is not None and name not in frame.columns]
     if missing:
         found = ", ".join(map(repr, frame.columns))
         raise DataError(f"{path}: no column {', '.join(missing)}; found {found}; set dataset.params.columns")
 
     def where(row: int) -> str:
-        return f"{path}:{frame.index[row]}" if line_numbers else f"{path}: row {row + 1}"
+        return source.at(int(frame.index[row])) if isinstance(source, TextFile) else f"{path}: row {row + 1}"
 
-    for role in ("user", "item"):
-        blank = frame[columns[role]].isna().to_numpy()
-        if blank.any():
-            raise DataError(f"{where(int(blank.argmax()))}: empty {role} id")
-    table = pd.DataFrame({role: _integral_ids(frame[columns[role]]) for role in ("user", "item")})
+    table = pd.DataFrame({role: _ids(frame[columns[role]], role, where) for role in ("user", "item")})
     for role in ("rating", "timestamp"):
         name = columns.get(role)
-        if name is None:
-            continue
-        numbers = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
-        bad = ~np.isfinite(numbers)
-        if bad.any():
-            row = int(bad.argmax())
-            raise DataError(f"{where(row)}: {role} {frame[name].iloc[row]!r} is not a number")
-        table[role] = numbers
+        if name is not None:
+            table[role] = _numbers(frame[name], role, where)
     if rating_scale is not None and "rating" in table:
-        low, high = rating_scale
-        outside = ((table["rating"] < low) | (table["rating"] > high)).to_numpy()
-        if outside.any():
-            row = int(outside.argmax())
-            raise DataError(f"{where(row)}: rating {table['rating'].iloc[row]} is outside rating_scale [{low}, {high}]")
-    if "timestamp" in table:
-        table["timestamp"] = table["timestamp"].astype(np.int64)
+        _check_scale(table["rating"].to_numpy(), rating_scale, where)
     return Interactions.from_frame(
         table,
         value="rating" if "rating" in table else None,
         timestamp="timestamp" if "timestamp" in table else None,
     )
+
+
+def _ids(column: pd.Series, role: str, where: Where) -> pd.Series:
+    """The ids of ``column``: ints or strings. Integral floats (blank lines make pandas read
+    integer ids as floats) become ints; a mix of ints and strings (pandas types a long CSV
+    in chunks, each on its own: user 7 of one chunk would not be user "7" of the next)
+    becomes strings; lists, bytes, dates and the like are an error naming the column."""
+    blank = column.isna().to_numpy()
+    if blank.any():
+        raise DataError(f"{where(int(blank.argmax()))}: empty {role} id")
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        column = column.astype(column.cat.categories.dtype)
+    kind = infer_dtype(column, skipna=True)
+    if kind == "mixed-integer" and column.map(type).isin([int, str]).all():
+        return column.astype(str)
+    if kind not in ID_KINDS:
+        row = int(np.argmax(~column.map(lambda value: type(value) in (int, str, float)).to_numpy()))
+        raise _not_a(column, row, role, "id", "an int or a string", where)
+    if kind == "floating" and np.all(np.mod(column.to_numpy(), 1) == 0):
+        return column.astype(np.int64)
+    return column
+
+
+def _numbers(column: pd.Series, role: str, where: Where) -> np.ndarray:
+    """``column`` as numbers (timestamps as int64 Unix times, datetimes in seconds); blanks,
+    NaN, inf, timestamps that do not fit int64 and text are an error naming the line (or
+    row), and lists and the like one naming the column too."""
+    if role == "timestamp" and is_datetime64_any_dtype(column):
+        if getattr(column.dt, "tz", None) is not None:
+            column = column.dt.tz_convert(None)
+        numbers = ((column - pd.Timestamp(0)) // pd.Timedelta(seconds=1)).to_numpy(np.float64, na_value=np.nan)
+    elif role == "timestamp" and column.dtype.kind in "iu":  # exact: float64 holds integers up to 2**53
+        numbers = column.to_numpy()
+    elif infer_dtype(column, skipna=True) not in NUMBER_KINDS:
+        row = int(np.argmax(~column.map(pd.api.types.is_number).to_numpy()))
+        raise _not_a(column, row, role, "value", "a number", where)
+    else:
+        numbers = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    bad = outside_unix_range(numbers) if role == "timestamp" else ~np.isfinite(numbers)
+    if bad.any():
+        row = int(bad.argmax())
+        problem = "a number" if np.isnan(numbers[row]) else UNIX_TIME if role == "timestamp" else "finite"
+        raise DataError(f"{where(row)}: {role} {show(column.iloc[row])} is not {problem}")
+    return numbers.astype(np.int64) if role == "timestamp" else numbers
+
+
+def _not_a(column: pd.Series, row: int, role: str, what: str, expected: str, where: Where) -> DataError:
+    value = column.iloc[row]
+    return DataError(
+        f"{where(row)}: column {column.name!r} (the {role} {what}) holds {show(value)} ({type(value).__name__}), "
+        f"not {expected}; map {role} to a column of scalars in dataset.params.columns"
+    )
+
+
+def _check_scale(ratings: np.ndarray, scale: tuple[float, float], where: Where) -> None:
+    low, high = scale
+    outside = (ratings < low) | (ratings > high)
+    if outside.any():
+        row = int(outside.argmax())
+        raise DataError(f"{where(row)}: rating {show(ratings[row])} is outside rating_scale [{low}, {high}]")
+
+
+def _read_parquet(path: Path, columns: dict[str, str | int | None]) -> pd.DataFrame:
+    """The mapped columns of a Parquet file (others are never read)."""
+    input_file(path, PATH_HINT)
+    try:
+        names = pyarrow.parquet.read_schema(path).names
+        wanted = [name for name in dict.fromkeys(columns.values()) if isinstance(name, str) and name in names]
+        return pd.read_parquet(path, columns=wanted) if wanted else pd.DataFrame(columns=names)
+    except (pyarrow.ArrowException, OSError, ValueError) as error:
+        raise DataError(f"{path}: cannot read Parquet: {reason(error)}") from None
 
 
 class Table(Dataset):
@@ -109,7 +137,7 @@ class Table(Dataset):
     names, or to 0-based positions when ``header`` is false; map ``rating`` to null for
     implicit data (every interaction then has value 1). ``rating_scale: [low, high]``
     rejects values outside it. The format follows the file's extension (``.parquet``
-    or ``.pq`` for Parquet), else ``sep``.
+    or ``.pq`` for Parquet; ``.gz``, ``.bz2``, ``.xz``, ``.zip`` are decompressed), else ``sep``.
     """
 
     path_params: ClassVar[tuple[str, ...]] = ("path",)
@@ -130,27 +158,35 @@ class Table(Dataset):
 
     def load(self) -> Interactions:
         path = Path(self.path)
-        defaults: dict[str, str | int | None] = (
-            {"user": "user", "item": "item", "rating": "rating"} if self.header else {"user": 0, "item": 1, "rating": 2}
-        )
-        columns = {**defaults, **(self.columns or {})}
-        unknown = set(columns) - set(ROLES)
-        if unknown:
-            raise DataError(f"dataset.params.columns: unknown role {sorted(unknown)}; roles are {', '.join(ROLES)}")
-        scale = None
-        if self.rating_scale is not None:
-            if len(self.rating_scale) != 2 or self.rating_scale[0] > self.rating_scale[1]:
-                raise DataError(f"dataset.params.rating_scale: expected [low, high], got {self.rating_scale}")
-            scale = (float(self.rating_scale[0]), float(self.rating_scale[1]))
+        columns = self._columns()
+        scale = _scale(self.rating_scale)
         if path.suffix.lower() in (".parquet", ".pq"):
-            if not path.is_file():
-                raise DataError(f"{path}: file not found; check dataset.params.path")
-            try:
-                frame = pd.read_parquet(path)
-            except Exception as error:
-                raise DataError(f"{path}: cannot read Parquet: {error}") from None
-            return interactions_from_table(frame, path, columns, scale, line_numbers=False)
-        return interactions_from_table(read_delimited(path, self.sep, self.header), path, columns, scale)
+            return interactions_from_table(_read_parquet(path, columns), path, columns, scale)
+        file = TextFile(path, check_separator(self.sep, "dataset.params.sep"))
+        return interactions_from_table(read_text(file, self.header, PATH_HINT), file, columns, scale)
+
+    def _columns(self) -> dict[str, str | int | None]:
+        if not isinstance(self.header, bool):
+            raise DataError(f"dataset.params.header: expected true or false, got {show(self.header)}")
+        if not isinstance(self.columns, dict | None):
+            raise DataError(f"dataset.params.columns: expected a mapping of roles to columns, got {show(self.columns)}")
+        names: list[str | int | None] = ["user", "item", "rating"] if self.header else [0, 1, 2]
+        columns = {**dict(zip(ROLES, names, strict=False)), **(self.columns or {})}
+        for role, name in columns.items():
+            if role not in ROLES:
+                raise DataError(f"dataset.params.columns: unknown role {role!r}; roles are {', '.join(ROLES)}")
+            if isinstance(name, bool) or not isinstance(name, str | int | None) or (name is None and role in ROLES[:2]):
+                raise DataError(f"dataset.params.columns.{role}: expected a column name or position, got {show(name)}")
+        return columns
+
+
+def _scale(scale: Any) -> tuple[float, float] | None:
+    if scale is None:
+        return None
+    numbers = isinstance(scale, list | tuple) and all(isinstance(v, int | float) for v in scale)
+    if not numbers or len(scale) != 2 or not all(map(math.isfinite, scale)) or scale[0] > scale[1]:
+        raise DataError(f"dataset.params.rating_scale: expected [low, high], two numbers, got {show(scale)}")
+    return float(scale[0]), float(scale[1])
 
 
 @hookimpl

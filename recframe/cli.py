@@ -31,9 +31,7 @@ class _Parser(argparse.ArgumentParser):
 def _parser() -> argparse.ArgumentParser:
     common = _Parser(add_help=False)
     common.add_argument("--debug", action="store_true", default=argparse.SUPPRESS, help="show tracebacks")
-    parser = _Parser(
-        prog="recframe", description="Compare recommender models across k.", parents=[common]
-    )
+    parser = _Parser(prog="recframe", description="Compare recommender models across k.", parents=[common])
     parser.add_argument("--version", action="version", version=f"recframe {environment.version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 

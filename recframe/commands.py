@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from recframe import explain
+from recframe import explain, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError, clip
@@ -20,6 +20,7 @@ from recframe.merge import ResultSet, merge_results, read_results
 from recframe.paths import is_regular_file, output_folder
 from recframe.plugins import load_plugins
 from recframe.prepare import load_data, load_dataset
+from recframe.preprocess import Preprocess
 from recframe.progress import Progress
 from recframe.registry import KINDS
 from recframe.report import DEFAULT_FORMATS, FORMATS, check_target, results_directory, write_results
@@ -116,8 +117,9 @@ def data(args: argparse.Namespace) -> int:
         dataset, folds, preprocessing = prepared.data, prepared.folds, prepared.preprocessing
         heading = f"{config.dataset.type} split by {config.split.type} (cold start: {config.split.cold_start})"
     else:
-        dataset = load_dataset(args.source, dataset_params(args.param))
-        folds, preprocessing, heading = [], {}, args.source
+        # the default preprocessing (duplicate pairs are an error), as a config without a preprocess section
+        dataset, preprocessing = preprocess.apply(load_dataset(args.source, dataset_params(args.param)), Preprocess())
+        folds, heading = [], args.source
     stats = dataset_stats(dataset)
     if args.json:
         print(json.dumps({"dataset": stats, "preprocessing": preprocessing, "folds": folds}, indent=2))

@@ -12,7 +12,14 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from recframe.errors import DataError
+from recframe.errors import DataError, show
+
+# Timestamps are int64 Unix times. Beyond +-2**62 (about 4.6e18) a value cannot be Unix
+# seconds, milliseconds, microseconds or even nanoseconds of any real date, and adding two
+# of them could wrap: such values are refused rather than cast (a float of 1e30 would wrap
+# to INT64_MIN without a word).
+TIMESTAMP_LIMIT = 2**62
+UNIX_TIME = "a Unix time: a number below 2**62 in magnitude (seconds, milliseconds or microseconds since 1970)"
 
 
 @dataclass(frozen=True)
@@ -35,6 +42,40 @@ class Vocabulary:
 
     def id_of(self, indices: np.ndarray) -> np.ndarray:
         return self.ids.to_numpy()[indices]
+
+
+def outside_unix_range(stamps: np.ndarray) -> np.ndarray:
+    """Mask of the numbers in ``stamps`` that are not finite or not below TIMESTAMP_LIMIT in magnitude."""
+    return ~(np.abs(stamps) < TIMESTAMP_LIMIT)
+
+
+def unix_times(stamps: Any) -> np.ndarray:
+    """``stamps`` as int64 Unix times; datetimes become Unix seconds. Values that would not
+    fit (see TIMESTAMP_LIMIT), NaN, NaT and text are a DataError, never a silent wrap."""
+    array = np.asarray(stamps)
+    if array.dtype == np.int64:
+        return array
+    if array.dtype.kind == "M":
+        if np.isnat(array).any():
+            raise DataError(f"timestamp of interaction {int(np.isnat(array).argmax()) + 1} is missing (NaT)")
+        return array.astype("datetime64[s]").astype(np.int64)
+    if array.dtype.kind not in "iuf":
+        array = _as_float(array)
+    outside = outside_unix_range(array)
+    if outside.any():
+        at = int(outside.argmax())
+        raise DataError(f"timestamp {show(array[at])} of interaction {at + 1} is not {UNIX_TIME}")
+    return array.astype(np.int64)
+
+
+def _as_float(array: np.ndarray) -> np.ndarray:
+    """An object (or other) array of timestamps as float64, for the range check."""
+    if array.dtype.kind != "b":
+        try:
+            return array.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
+    raise DataError(f"timestamps must be numbers (Unix time) or datetimes, got {array.dtype} values")
 
 
 @dataclass(frozen=True, eq=False)
@@ -63,7 +104,7 @@ class Interactions:
         object.__setattr__(self, "items", np.ascontiguousarray(self.items, dtype=np.int32))
         object.__setattr__(self, "values", np.ascontiguousarray(self.values, dtype=np.float32))
         if self.timestamps is not None:
-            object.__setattr__(self, "timestamps", np.asarray(self.timestamps, dtype=np.int64))
+            object.__setattr__(self, "timestamps", unix_times(self.timestamps))
 
     @classmethod
     def from_frame(

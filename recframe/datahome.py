@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from recframe.errors import DataError
+from recframe.paths import input_file, input_folder, is_regular_file, present
 from recframe.registry import did_you_mean
 
 GROUPLENS = "https://files.grouplens.org/datasets/movielens"
@@ -97,7 +98,7 @@ def archive(name: str) -> Archive:
 
 
 def _missing(folder: Path, files: Iterable[str]) -> list[str]:
-    return [name for name in files if not (folder / name).is_file()]
+    return [name for name in files if not is_regular_file(folder / name)]
 
 
 def locate(
@@ -105,19 +106,25 @@ def locate(
 ) -> Path:
     """The folder to read archive ``name`` from: ``path`` if given, else the data home's copy.
 
-    Checks that ``files`` (default: the archive's ratings file) are there, and says how
-    to get them when they are not; ``key`` is the config key that sets ``path``.
+    Checks that ``files`` (default: the archive's ratings file) are there as regular files,
+    and says how to get them when they are not; ``key`` is the config key that sets ``path``.
     """
     spec = archive(name)
     folder = Path(path) if path is not None else data_home() / spec.folder
-    missing = _missing(folder, files if files is not None else [spec.ratings])
+    fix = (
+        f"point {key} at a complete {spec.folder} folder, or run `recframe data fetch {name}`"
+        if path is not None
+        else f"run `recframe data fetch {name}`, or set {key} or RECFRAME_DATA to where it is"
+    )
+    for place in [folder] if path is not None else [folder.parent, folder]:  # the data home, then its copy
+        if present(place):
+            input_folder(place, fix)
+    needed = list(files) if files is not None else [spec.ratings]
+    missing = [file for file in needed if not present(folder / file)]
     if missing:
-        fix = (
-            f"point {key} at a complete {spec.folder} folder, or run `recframe data fetch {name}`"
-            if path is not None
-            else f"run `recframe data fetch {name}`, or set {key} or RECFRAME_DATA to where it is"
-        )
         raise DataError(f"{folder}: missing {', '.join(missing)} of MovieLens {name}; {fix}")
+    for file in needed:
+        input_file(folder / file, fix)
     return folder
 
 
@@ -131,6 +138,9 @@ def fetch(name: str, home: Path | str | None = None) -> Path:
     spec = archive(name)
     home = data_home(home)
     target = home / spec.folder
+    for place, fix in ((home, "give --home (or RECFRAME_DATA) a folder"), (target, "move it away and retry")):
+        if present(place):
+            input_folder(place, fix)
     needed = [spec.ratings, spec.movies]
     if not _missing(target, needed):
         return target

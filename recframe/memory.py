@@ -51,3 +51,16 @@ class PeakMemory:
         if self._baseline_kib is None or peak is None:
             return math.nan
         return max(0, peak - self._baseline_kib) / 1024
+
+
+MEMORY_FALLBACK = 8 * 2**30  # bytes assumed available where the kernel does not say
+
+
+def available_memory() -> int:
+    """Bytes of memory available to a new allocation: the kernel's MemAvailable estimate,
+    or MEMORY_FALLBACK where /proc/meminfo cannot be read (not Linux)."""
+    try:
+        found = re.search(r"^MemAvailable:\s+(\d+) kB", Path("/proc/meminfo").read_text(), flags=re.M)
+    except OSError:
+        found = None
+    return int(found.group(1)) * 1024 if found else MEMORY_FALLBACK

@@ -100,3 +100,15 @@ def output_folder(path: Path | str, what: str) -> Path:
     except OSError as failure:
         raise InputError(f"{path}: cannot write there ({failure.strerror}); give {what} a writable folder") from None
     return path
+
+
+def present(path: Path) -> bool:
+    """Whether there is anything at ``path``: a file, but also a FIFO, a device or a broken or
+    looping symlink, which ``input_file`` then describes. Only "not found" is absent."""
+    try:
+        path.lstat()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return True

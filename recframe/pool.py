@@ -35,8 +35,8 @@ if TYPE_CHECKING:
 #: imported once by the fork server, so each worker starts with them loaded (a module
 #: that fails to import is skipped there and imported, or reported, by the worker)
 PRELOAD = [
-    "recframe.runner", "recframe_plugins.metrics", "recframe_plugins.sklearn_models", "recframe_plugins.sgd",
-    "recframe_plugins.surprise_models", "recframe_plugins.implicit_models",
+    "recframe.runner", "recframe_plugins.metrics", "recframe_plugins.synthetic", "recframe_plugins.sgd",
+    "recframe_plugins.sklearn_models", "recframe_plugins.surprise_models", "recframe_plugins.implicit_models",
 ]  # fmt: skip
 
 TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
@@ -114,6 +114,7 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
             initargs=(config.reload_source, splits, config.execution.threads),
         )
         processes: dict[int, BaseProcess] = {}
+        culprit: Cell | None = None  # an isolated cell whose worker died
         try:
             running: dict[Future[CellOutcome], Cell] = {}
             while batch or running:
@@ -133,7 +134,7 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
                 if lost:
                     lost.extend(running.values())
                     if isolate:
-                        yield _lost(config, lost[0], processes)
+                        culprit = lost[0]
                     else:
                         suspects.extend(lost)
                     break
@@ -142,6 +143,8 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
             raise
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
+        if culprit is not None:  # read its exit code once the pool's own thread has reaped it
+            yield _lost(config, culprit, processes)
 
 
 def _kill(processes: dict[int, BaseProcess]) -> None:
@@ -161,8 +164,6 @@ def _lost(config: ExperimentConfig, cell: Cell, processes: dict[int, BaseProcess
 
 def _death(processes: dict[int, BaseProcess]) -> str:
     """How the (single) worker of an isolated cell ended."""
-    for process in processes.values():
-        process.join(timeout=5)
     codes = [process.exitcode for process in processes.values() if process.exitcode]
     if not codes:
         return "died"

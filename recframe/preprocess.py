@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from recframe.data import Interactions, Vocabulary
-from recframe.errors import DataError
+from recframe.errors import DataError, show
 
 DuplicatePolicy = Literal["error", "keep-latest", "mean", "sum"]
 Transform = Literal["none", "log1p", "binarize"]
@@ -71,7 +71,7 @@ def _deduplicate(data: Interactions, policy: str) -> tuple[Interactions, int]:
         row = int(order[np.flatnonzero(~first)[0]])
         user, item = data.user_vocab.id_of(data.users[[row]])[0], data.item_vocab.id_of(data.items[[row]])[0]
         raise DataError(
-            f"{n_duplicates} duplicate (user, item) pairs, e.g. user {user!r}, item {item!r}; "
+            f"{n_duplicates} duplicate (user, item) pairs, e.g. user {show(user)}, item {show(item)}; "
             "set dataset.preprocess.duplicates to keep-latest, mean or sum"
         )
     group = np.cumsum(first) - 1

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -40,3 +41,48 @@ def write_yaml(tmp_path: Path):
         return path
 
     return write
+
+
+FIFO, LOOP, DIRECTORY = object(), object(), object()  # special files a hostile case can ask for
+
+
+class Link(str):
+    """A file that is a symbolic link to this path (e.g. /dev/zero)."""
+
+
+def make_file(path: Path, content: Any) -> None:
+    """Write ``content`` at ``path``: text, bytes, or one of the special files above."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if content is FIFO:
+        os.mkfifo(path)
+    elif content is LOOP:
+        os.symlink(path.with_name(path.name + ".other"), path)
+        os.symlink(path, path.with_name(path.name + ".other"))
+    elif content is DIRECTORY:
+        path.mkdir()
+    elif isinstance(content, Link):
+        os.symlink(content, path)
+    elif isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+
+
+class Hung(Exception):
+    pass
+
+
+@pytest.fixture
+def no_hang():
+    """Fail a test that blocks (a FIFO opened for reading waits for a writer) after 20 s."""
+
+    def hung(*_: Any) -> None:
+        raise Hung("the command did not finish in 20 s")
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(20)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)

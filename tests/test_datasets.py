@@ -5,7 +5,8 @@ import re
 import numpy as np
 import pytest
 from conftest import shared_data
-from recframe_plugins.datasets import HetRecLastFM, MovieLensLatestSmall, Synthetic, SyntheticUniform
+from recframe_plugins.datasets import HetRecLastFM, MovieLensLatestSmall
+from recframe_plugins.synthetic import Synthetic, SyntheticUniform
 from recframe_plugins.table import Table
 
 from recframe import DataError

@@ -1,7 +1,6 @@
 """Hostile and malformed inputs: each gives one line naming what is wrong (exit 2) or a
 failed cell with its reason (exit 1); never a traceback, never half-written results."""
 
-import os
 import re
 import signal
 import textwrap
@@ -10,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import DIRECTORY, FIFO, LOOP, make_file
 
 from recframe.cli import main
 
@@ -385,7 +385,6 @@ def test_yaml_tags_cannot_construct_objects(tmp_path, capsys):
     assert "Traceback" not in capsys.readouterr().err
 
 
-FIFO, LOOP, DIRECTORY = object(), object(), object()  # special files for CLI_CASES
 GOOD = {"experiment.yaml": yaml.safe_dump(base_config(), sort_keys=False), "ratings.csv": RATINGS}
 
 # (id, arguments ({tmp} is the test folder), files, environment, expected exit code, pattern of a stderr line)
@@ -475,21 +474,6 @@ CLI_CASES: list[tuple[str, list[str], dict[str, Any], dict[str, str], int, str]]
     ),
     ("omp-threads-text", ["plugins"], {}, {"OMP_NUM_THREADS": "many"}, 2, r"OMP_NUM_THREADS='many'"),
 ]
-
-
-def make_file(path: Path, content: Any) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if content is FIFO:
-        os.mkfifo(path)
-    elif content is LOOP:
-        os.symlink(path.with_name(path.name + ".other"), path)
-        os.symlink(path, path.with_name(path.name + ".other"))
-    elif content is DIRECTORY:
-        path.mkdir()
-    elif isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        path.write_text(content)
 
 
 @pytest.mark.parametrize(

@@ -7,12 +7,12 @@ import pytest
 import scipy.sparse as sp
 import surprise
 from implicit.cpu.als import AlternatingLeastSquares
-from recframe_plugins.datasets import Synthetic
 from recframe_plugins.implicit_models import ImplicitALS
 from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
 from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
 from recframe_plugins.splitters import Holdout
 from recframe_plugins.surprise_models import SurpriseNMF, SurpriseSVD
+from recframe_plugins.synthetic import Synthetic
 from sklearn.decomposition import NMF, TruncatedSVD
 from threadpoolctl import threadpool_limits
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 from recframe_plugins.baselines import Bias, GlobalMean, MostPopular
-from recframe_plugins.datasets import Synthetic
 from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
 from recframe_plugins.splitters import Holdout
+from recframe_plugins.synthetic import Synthetic
 
 from recframe import DataError, NotFittedError
 
