@@ -203,7 +203,7 @@ class MovieLens(Dataset):
         version = str(self.version).lower().removeprefix("ml-")
         if version not in FORMATS:
             raise DataError(
-                f"dataset.params.version: unknown MovieLens version {self.version!r};"
+                f"dataset.params.version: unknown MovieLens version {show(self.version)};"
                 f"{did_you_mean(version, list(VERSIONS))} available: {', '.join(VERSIONS)}"
             )
         return version

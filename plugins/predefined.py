@@ -61,7 +61,7 @@ class Predefined(Splitter):
         pairs = self._file_pairs()
         positions = self._positions()
         if self.missing not in ("error", "drop"):
-            raise DataError(f"split.params.missing: expected error or drop, got {self.missing!r}")
+            raise DataError(f"split.params.missing: expected error or drop, got {show(self.missing)}")
         if len(data) == 0:
             raise DataError("predefined: the dataset is empty; nothing to split")
         sep = check_separator(self.sep, "split.params.sep")
@@ -88,7 +88,7 @@ class Predefined(Splitter):
         if self.preset is not None:
             if self.preset not in PRESETS:
                 raise DataError(
-                    f"split.params.preset: unknown preset {self.preset!r};"
+                    f"split.params.preset: unknown preset {show(self.preset)};"
                     f"{did_you_mean(str(self.preset), list(PRESETS))} available: {', '.join(PRESETS)}"
                 )
             name, pairs = PRESETS[self.preset]
@@ -96,7 +96,7 @@ class Predefined(Splitter):
             return [(folder / train, folder / test) for train, test in pairs]
         files = self.files
         if not isinstance(files, list) or not files or not all(_is_pair(pair) for pair in files):
-            raise DataError(f"split.params.files: expected a list of [train file, test file] pairs, got {files!r}")
+            raise DataError(f"split.params.files: expected a list of [train file, test file] pairs, got {show(files)}")
         folder = Path(self.path) if self.path is not None else Path()
         result = [(folder / train, folder / test) for train, test in files]
         for path in (path for pair in result for path in pair):
@@ -110,7 +110,7 @@ class Predefined(Splitter):
             raise DataError(f"split.params.columns: unknown role {sorted(unknown)}; roles are user, item")
         for role, position in columns.items():
             if not isinstance(position, int) or isinstance(position, bool) or position < 0:
-                raise DataError(f"split.params.columns.{role}: expected a 0-based column position, got {position!r}")
+                raise DataError(f"split.params.columns.{role}: expected a column position from 0, got {show(position)}")
         return columns
 
     def _read_keys(

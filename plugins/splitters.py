@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from recframe import DataError, Interactions, Split, Splitter, hookimpl
+from recframe.errors import show
 from recframe.hookspecs import Register
 
 ORDERS = ("random", "latest")
@@ -97,7 +98,7 @@ class LeaveKOut(Splitter):
         k = _integer(self.name, "k", self.k, minimum=1)
         min_train = _integer(self.name, "min_train", self.min_train, minimum=0)
         if self.order not in ORDERS:
-            raise DataError(f"{self.name}: order must be 'random' or 'latest', got {self.order!r}")
+            raise DataError(f"{self.name}: order must be 'random' or 'latest', got {show(self.order)}")
         if self.order == "latest":
             stamps = _timestamps(self.name, data, "order 'latest' needs them; use order: random")
             rank, counts = _rank_within_user(data, stamps, ties=True)
@@ -252,19 +253,19 @@ def _folds_of(data: Interactions, fold_of: np.ndarray, n_folds: int) -> Iterator
 
 def _fraction(splitter: str, param: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
-        raise DataError(f"{splitter}: {param} must be between 0 and 1, got {value!r}")
+        raise DataError(f"{splitter}: {param} must be between 0 and 1, got {show(value)}")
     return float(value)
 
 
 def _integer(splitter: str, param: str, value: Any, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise DataError(f"{splitter}: {param} must be an integer >= {minimum}, got {value!r}")
+        raise DataError(f"{splitter}: {param} must be an integer >= {minimum}, got {show(value)}")
     return int(value)
 
 
 def _folds(splitter: str, value: Any, n_rows: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or not 2 <= value <= n_rows:
-        raise DataError(f"{splitter}: n_folds must be an integer from 2 to {n_rows}, got {value!r}")
+        raise DataError(f"{splitter}: n_folds must be an integer from 2 to {n_rows}, got {show(value)}")
     return int(value)
 
 
@@ -296,4 +297,4 @@ def _cutoff(splitter: str, value: Any) -> int:
             if stamp.tzinfo is not None:
                 stamp = stamp.tz_convert("UTC").tz_localize(None)
             return math.ceil((stamp - pd.Timestamp(0)) / pd.Timedelta(seconds=1))
-    raise DataError(f"{splitter}: cutoff must be a timestamp number or a date such as 2015-01-01, got {value!r}")
+    raise DataError(f"{splitter}: cutoff must be a timestamp number or a date such as 2015-01-01, got {show(value)}")

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from recframe import interrupts
 from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
-from recframe.errors import InputError
+from recframe.errors import InputError, show
 from recframe.model import FactorModel, Model, fit_model
 from recframe.prepare import load_data
 from recframe.registry import did_you_mean
@@ -111,7 +111,7 @@ def index_of(vocab: Vocabulary, original_id: Any, kind: str) -> int:
     else:
         close = did_you_mean(str(original_id), [str(i) for i in ids])
         hint = f"{close} e.g. {examples}"
-    raise InputError(f"unknown {kind} {original_id!r};{hint}")
+    raise InputError(f"unknown {kind} {show(original_id)};{hint}")
 
 
 def _titles(data: Interactions, item_ids: np.ndarray) -> np.ndarray | None:

@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, Self, TypeVar
 import numpy as np
 
 from recframe.data import Interactions
-from recframe.errors import NotFittedError, RecframeError
+from recframe.errors import NotFittedError, RecframeError, show
 
 Capability = Literal["rating", "ranking"]
 M = TypeVar("M", bound="Model")
@@ -104,7 +104,7 @@ class Model:
             raise NotFittedError(f"{type(self).__name__} must be fitted before use")
 
     def __repr__(self) -> str:
-        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        params = ", ".join(f"{k}={show(v)}" for k, v in self.get_params().items())
         return f"{type(self).__name__}({params})"
 
 
