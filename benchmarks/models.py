@@ -1,8 +1,7 @@
 """Benchmarks of the model plugins on MovieLens 100K's published folds u1..u5.
 
     python benchmarks/models.py surprise   # sgd-biased at Surprise's SVD defaults vs surprise-svd: RMSE, fit time
-    python benchmarks/models.py tune --grid coarse|refined  # sgd-biased's defaults, on inner validation splits
-    python benchmarks/models.py tuned      # sgd-biased with its defaults on u1..u5 (the target: mean RMSE <= 0.908)
+    (tuning every model with the same budget: configs/movielens-100k-tuned.yaml and benchmarks/tuning.py)
     python benchmarks/models.py overhead   # a recframe cell vs calling sklearn / implicit directly (fit + scoring)
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
@@ -12,7 +11,6 @@ both sides in this process on the same input, in the same order.
 from __future__ import annotations
 
 import argparse
-import itertools
 import os
 import time
 from collections.abc import Callable
@@ -27,7 +25,6 @@ from recframe_plugins.movielens import MovieLens100K
 from recframe_plugins.predefined import Predefined
 from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
 from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
-from recframe_plugins.splitters import UserHoldout
 from recframe_plugins.surprise_models import surprise_trainset
 from sklearn.decomposition import NMF, TruncatedSVD
 from threadpoolctl import threadpool_limits
@@ -88,65 +85,6 @@ def surprise_comparison() -> None:
     print(f"RMSE difference {mean[0] - mean[1]:+.4f}; fit speed-up {mean[3] / mean[2]:.1f}x")
 
 
-TUNING_GRIDS = {
-    # round 1: broad; its best sat on the grid's edge (most factors, most regularisation)
-    "coarse": {
-        "factors": [50, 150],
-        "epochs": [50, 100],
-        "learning_rate": [0.005, 0.01],
-        "learning_rate_decay": [1.0, 0.96],
-        "reg_bias": [0.005, 0.03],
-        "reg_factors": [0.05, 0.1],
-    },
-    # round 2: beyond that edge, the settings round 1 showed to matter little held fixed
-    "refined": {
-        "factors": [150, 300],
-        "epochs": [100, 200],
-        "learning_rate": [0.005, 0.01],
-        "learning_rate_decay": [1.0],
-        "reg_bias": [0.03],
-        "reg_factors": [0.1, 0.15],
-    },
-    # round 3: the initial scale (smaller starts let the regularised factors grow only
-    # where the data ask) against the regularisation, at round 2's best
-    "init": {
-        "factors": [150],
-        "epochs": [100],
-        "learning_rate": [0.005],
-        "reg_bias": [0.03],
-        "reg_factors": [0.08, 0.09, 0.1, 0.11],
-        "init_std": [0.01, 0.02, 0.05],
-    },
-}
-
-
-def tune(grid: str) -> None:
-    """Grid search on inner validation splits: 10% of each user's ratings of u{n}.base
-    (seeded), so no u{n}.test rating is ever seen while choosing."""
-    inner = [next(UserHoldout(test_fraction=0.1).split(split.train, seed=split.fold)) for split in folds()]
-    names = list(TUNING_GRIDS[grid])
-    results = []
-    for values in itertools.product(*TUNING_GRIDS[grid].values()):
-        params = dict(zip(names, values, strict=True))
-        scores = [rmse(fit_model(BiasedSGD(**params, random_state=0), s.train), s.test) for s in inner]
-        results.append((float(np.mean(scores)), params))
-        print(f"{results[-1][0]:.4f} {params}", flush=True)
-    results.sort(key=lambda r: r[0])
-    print("best five by mean inner-validation RMSE:")
-    for score, params in results[:5]:
-        print(f"  {score:.4f} {params}")
-
-
-def tuned() -> None:
-    splits = folds()
-    scores = []
-    for split in splits:
-        seconds, model = timed(lambda: fit_model(BiasedSGD(random_state=0), split.train))  # noqa: B023
-        scores.append(rmse(model, split.test))
-        print(f"u{split.fold + 1}: RMSE {scores[-1]:.4f} (fit {seconds:.2f} s)")
-    print(f"sgd-biased defaults {BiasedSGD().get_params()}: mean RMSE {np.mean(scores):.4f}")
-
-
 def direct_top_k(scores: np.ndarray, seen: sp.csr_matrix, users: np.ndarray, k: int = 10) -> np.ndarray:
     """What a user of the library writes: mask training items, argpartition, sort the K."""
     block = seen[users]
@@ -203,13 +141,9 @@ def overhead() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["surprise", "tune", "tuned", "overhead"])
-    parser.add_argument("--grid", choices=list(TUNING_GRIDS), default="refined", help="with tune")
+    parser.add_argument("case", choices=["surprise", "overhead"])
     args = parser.parse_args()
-    if args.case == "tune":
-        tune(args.grid)
-    else:
-        {"surprise": surprise_comparison, "tuned": tuned, "overhead": overhead}[args.case]()
+    {"surprise": surprise_comparison, "overhead": overhead}[args.case]()
 
 
 if __name__ == "__main__":

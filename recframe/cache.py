@@ -134,7 +134,7 @@ def _read_entry(rows_path: Path, per_user_path: Path) -> tuple[list[dict[str, An
 
 
 def _result_columns() -> set[str]:
-    from recframe.runner import RESULT_COLUMNS  # here: the runner imports this module
+    from recframe.cells import RESULT_COLUMNS  # here: the cells module imports what imports this one
 
     return set(RESULT_COLUMNS)
 

@@ -25,6 +25,7 @@ from recframe.progress import Progress
 from recframe.registry import KINDS
 from recframe.report import DEFAULT_FORMATS, FORMATS, check_target, results_directory, write_results
 from recframe.runner import run_experiment
+from recframe.selection_tables import validation_split
 from recframe.stats import dataset_stats, format_stats
 from recframe.yaml_source import parse_yaml
 
@@ -47,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
         board = result.leaderboard()
         write_results(result, board, target)
     if not args.quiet:
-        print(terminal_text(board))
+        print(terminal_text(board, validation_split(result.configs)))
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -78,16 +79,25 @@ def leaderboard(args: argparse.Namespace) -> int:
     board = result.leaderboard()
     write_results(result, board, target, formats)
     if not args.quiet:
-        print(terminal_text(board))
+        print(terminal_text(board, validation_split(result.configs)))
         print(f"leaderboard written to {target}")
     return 0
 
 
 def validate(args: argparse.Namespace) -> int:
     config = load_config(args.config)
-    cells = sum(len(v.factors) for v in config.variants)
-    counts = f"{len(config.variants)} model variants, {cells} model x k settings, {len(config.metrics)} metrics"
-    print(f"{args.config}: ok ({counts})")
+    searched = [entry for entry in config.models if entry.search]
+    settings = sum(len(v.factors) for v in config.variants)
+    counts = [f"{len(config.models)} models", f"{settings} grid settings (model x k)"]
+    if searched:
+        counts.append(f"{len(searched)} searched, {sum(e.search.trials for e in searched if e.search)} trials per fold")
+    selection = config.selection
+    chosen = (
+        "on the test folds (optimistic)"
+        if selection.validation is None
+        else (f"on {selection.validation.type} validation by {', '.join(selection.metrics)}")
+    )
+    print(f"{args.config}: ok ({', '.join(counts)}, {len(config.metrics)} metrics; chosen {chosen})")
     return 0
 
 

@@ -11,18 +11,21 @@ from typing import TYPE_CHECKING, Any
 
 from recframe import interrupts
 from recframe.errors import InputError
-from recframe.execution import CellOutcome, execute_cell, limit_threads
+from recframe.execution import CellOutcome, CellSource, Folds, execute_cell, limit_threads
 from recframe.pool import main_module_hidden
 
 if TYPE_CHECKING:
+    from recframe.cells import Cell
     from recframe.config import ExperimentConfig
-    from recframe.data import Split
-    from recframe.runner import Cell
 
 _WORKER: dict[str, Any] = {}  # this worker process's configuration
 
 
-def run_dask(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
+def run_dask(config: ExperimentConfig, folds: Folds, source: CellSource, jobs: int) -> Iterator[CellOutcome]:
+    """Every cell ``source`` hands out, submitted as soon as it is runnable."""
+    first = source.take()
+    if first is None:
+        return
     try:
         from dask.distributed import Client, LocalCluster, as_completed
     except ImportError:
@@ -43,25 +46,33 @@ def run_dask(config: ExperimentConfig, splits: list[Split], cells: list[Cell], j
             cluster.close()
         raise InputError(f"execution.address: cannot reach the Dask scheduler at {spec.address}: {error}") from None
     try:
-        shared = client.scatter((config.reload_source, splits), broadcast=True)
-        futures = [client.submit(_dask_cell, shared, cell, spec.timeout_s, pure=False) for cell in cells]
-        for future in as_completed(futures):
+        shared = client.scatter((config.reload_source, folds), broadcast=True)
+
+        def submit(cell: Cell) -> Any:
+            return client.submit(_dask_cell, shared, cell, spec.timeout_s, pure=False)
+
+        running = as_completed([submit(first)])
+        while (cell := source.take()) is not None:
+            running.add(submit(cell))
+        for future in running:  # each result may make more cells runnable
             yield future.result()
+            while (cell := source.take()) is not None:
+                running.add(submit(cell))
     finally:
         client.close()
         if cluster is not None:
             cluster.close()
 
 
-def _dask_cell(shared: tuple[tuple[Any, str], list[Split]], cell: Cell, timeout_s: float | None) -> CellOutcome:
+def _dask_cell(shared: tuple[tuple[Any, str], Folds], cell: Cell, timeout_s: float | None) -> CellOutcome:
     from recframe.config import reload_config
     from recframe.topk import warm_up
 
-    source, splits = shared
-    key = repr(source)
+    config_source, folds = shared
+    key = repr(config_source)
     if _WORKER.get("key") != key:  # once per worker process, not per cell
         interrupts.become_worker(die_with_parent=False)  # the nanny looks after its worker
-        _WORKER.update(key=key, config=reload_config(source))
+        _WORKER.update(key=key, config=reload_config(config_source))
         limit_threads(_WORKER["config"].execution.threads)
         warm_up()
-    return execute_cell(_WORKER["config"], cell, splits[cell.fold], timeout_s)
+    return execute_cell(_WORKER["config"], cell, folds[cell.stage, cell.fold], timeout_s)

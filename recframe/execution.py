@@ -17,7 +17,7 @@ import threading
 import traceback
 from dataclasses import dataclass
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pandas as pd
 
@@ -26,9 +26,31 @@ from recframe.errors import clip
 from recframe.limits import MAX_REASON
 
 if TYPE_CHECKING:
+    from recframe.cells import Cell
     from recframe.config import ExperimentConfig
     from recframe.data import Split
-    from recframe.runner import Cell
+
+
+#: the data cells run on, by (stage, fold): ("test", f) is fold f; ("validation", f) is
+#: fold f's training data split into a training and a validation part
+Folds = dict[tuple[str, int], "Split"]
+
+
+class CellSource(Protocol):
+    """What a backend runs: the next runnable cell, or None when there is none right now
+    (a source may have more once it hears how the cells in flight ended)."""
+
+    def take(self) -> Cell | None: ...
+
+
+class Queue:
+    """A fixed list of cells as a source, in order."""
+
+    def __init__(self, cells: list[Cell]) -> None:
+        self.cells = list(cells)
+
+    def take(self) -> Cell | None:
+        return self.cells.pop(0) if self.cells else None
 
 
 class CellTimeout(Exception):
@@ -59,7 +81,7 @@ def execute_cell(config: ExperimentConfig, cell: Cell, split: Split, timeout_s: 
     local worker); it interrupts Python code, so a compiled routine (one BLAS call, one
     numba epoch) finishes before the cell stops.
     """
-    from recframe.runner import failed_rows, run_cell
+    from recframe.cells import failed_rows, run_cell
 
     use_alarm = timeout_s is not None and hasattr(signal, "setitimer") and _in_main_thread()
     if use_alarm:

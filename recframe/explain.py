@@ -15,13 +15,13 @@ import pandas as pd
 import scipy.sparse as sp
 
 from recframe import interrupts
+from recframe.cells import Cell, build_model
 from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
 from recframe.errors import InputError, show
 from recframe.model import FactorModel, Model, fit_model
 from recframe.prepare import load_data
 from recframe.registry import did_you_mean
-from recframe.runner import Cell, build_model
 from recframe.topk import top_k_indices
 
 
@@ -38,15 +38,26 @@ class TrainedModel:
         return f"{self.label}{k} trained on {len(d):,} interactions of {d.n_users:,} users and {d.n_items:,} items"
 
 
+SEARCHED = (
+    "its configuration is chosen per fold by a run (see its choices.csv); name a model with a grid, "
+    "or copy the chosen parameters into a config"
+)
+
+
 def pick_variant(config: ExperimentConfig, name: str | None = None) -> ModelVariant:
     """The model variant with display name ``name``; by default the config's first factor model."""
     labels = [variant.label for variant in config.variants]
+    searched = [entry.name for entry in config.models if entry.search is not None]
     if name is None:
         factor_models = [v for v in config.variants if issubclass(_factory(config, v), FactorModel)]
+        if not factor_models and not config.variants:
+            raise InputError(f"{config.source}: every model is searched ({', '.join(searched)}); {SEARCHED}")
         return (factor_models or config.variants)[0]
     for variant in config.variants:
         if variant.label == name:
             return variant
+    if name in searched:
+        raise InputError(f"{config.source}: model '{name}' is searched; {SEARCHED}")
     raise InputError(
         f"{config.source}: no model named '{name}';{did_you_mean(name, labels)} available: {', '.join(labels)}"
     )

@@ -19,12 +19,14 @@ from recframe.plots import Plot
 from recframe.tables import Table, to_html
 
 STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1200px; padding: 0 1em; color: #222; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1500px; padding: 0 1em; color: #222; }
 h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-table { border-collapse: collapse; margin: 1.5em 0; font-variant-numeric: tabular-nums; }
-caption { caption-side: top; text-align: left; padding-bottom: .4em; max-width: 1100px; }
-th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; white-space: nowrap; }
-th { background: #f3f3f3; } td.num { text-align: right; } td.left { text-align: left; white-space: normal; }
+div.table { overflow-x: auto; margin: 1.5em 0; }
+table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
+caption { caption-side: top; text-align: left; padding-bottom: .4em; max-width: 1100px; min-width: min(48em, 90vw); }
+th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; }
+th { background: #f3f3f3; } td.num { text-align: right; } td.left { text-align: left; } td.key { white-space: nowrap; }
+nav ul ul { columns: 3 20em; font-size: .92em; }
 figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; }
 pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; } dl.facts dt { font-weight: 600; }
@@ -64,7 +66,7 @@ def render(
         ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in plots) or "<p>No plots.</p>"),
     ]
     if result.log:
-        sections.append(("log", "Failed cells: tracebacks", f"<pre>{_escape(result.log)}</pre>"))
+        sections.append(("log", "Run log and failed cells' tracebacks", f"<pre>{_escape(result.log)}</pre>"))
     names = [f"config {i} of {len(result.configs)}" for i in range(1, len(result.configs) + 1)]
     if len(names) == 1:
         names = ["config.yaml"]

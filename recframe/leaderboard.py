@@ -9,13 +9,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 
+from recframe import chosen
 from recframe.config import LeaderboardSpec, is_model_named
 from recframe.significance import COMPARISON_COLUMNS, NO_K, Comparison, compare
 
@@ -191,6 +192,19 @@ class Leaderboard:
     folds: int
     seeds: int
     failures: pd.DataFrame
+    #: how configurations were chosen: "validation" (fold by fold, on validation data
+    #: carved out of the training fold), or "test" (the best test mean: optimistic)
+    selection: str = "test"
+    #: with validation selection: each model's choice per fold (recframe.selection.CHOICE_COLUMNS)
+    choices: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: every candidate evaluated on the test folds (the k sweep), as a test-selected board
+    sweep: Leaderboard | None = None
+    #: per model and metric: chosen test mean, the oracle's, and the selection gap
+    gap: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: mean validation value per candidate (model label, k) and metric
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: validation score of every trial, with the best so far, per model and fold
+    history: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def numeric(self) -> pd.DataFrame:
         """leaderboard.csv: one row per model x k x metric with its statistics, the model's
@@ -205,15 +219,50 @@ class Leaderboard:
 
 
 def build(
-    table: pd.DataFrame, per_user: pd.DataFrame | None, metrics: Sequence[MetricInfo], spec: LeaderboardSpec
+    table: pd.DataFrame,
+    per_user: pd.DataFrame | None,
+    metrics: Sequence[MetricInfo],
+    spec: LeaderboardSpec,
+    selection: Sequence[str] | None = None,
 ) -> Leaderboard:
     """The leaderboard of a results table (``Results.table`` or cells.csv), for the
-    ``metrics`` present in it."""
+    ``metrics`` present in it.
+
+    ``selection``: the selection metrics when configurations were chosen on validation
+    data; the board then holds the chosen configurations' test results, with the
+    test-selected sweep, the gap and the history beside them. None: every test row
+    competes and the best test mean is each model's (``selection`` "test": optimistic).
+    """
+    tests = chosen.stage(table, "test")
+    if selection is None or (chosen.stage(table, "validation").empty and "entry" not in table.columns):
+        return _board(tests, per_user, metrics, spec)
+    present = set(table["metric"])
+    infos = [m for m in metrics if m.label in present]
+    higher = {m.label: m.higher_is_better for m in infos}
+    picked = chosen.fold_choices(table, list(selection), [m.label for m in infos], higher)
+    chosen_table, chosen_users = chosen.chosen_results(table, per_user, picked)
+    board = _board(chosen_table, chosen_users, metrics, spec)
+    sweep = _board(tests, per_user, metrics, spec)
+    board.selection, board.choices, board.sweep = "validation", picked, sweep
+    board.gap = chosen.oracle_gap(board.summary, sweep.summary, table, higher)
+    board.validation = aggregate(chosen.stage(table, "validation"))
+    board.history = chosen.history(table, picked, higher)
+    board.failures = sweep.failures if chosen.stage(table, "validation").empty else _failures(table)
+    return board
+
+
+def _failures(table: pd.DataFrame) -> pd.DataFrame:
+    failed = table[table["status"] == "failed"].drop_duplicates(subset=[*ROW_KEYS, "fold", "seed"])
+    return failed[["model", "k", "fold", "seed", "reason"]].reset_index(drop=True)
+
+
+def _board(
+    table: pd.DataFrame, per_user: pd.DataFrame | None, metrics: Sequence[MetricInfo], spec: LeaderboardSpec
+) -> Leaderboard:
     present = set(table["metric"])
     infos = [m for m in metrics if m.label in present]
     summary = aggregate(table, per_user, spec.aggregation)
     best = best_configurations(summary, infos)
-    failed = table[table["status"] == "failed"].drop_duplicates(subset=[*ROW_KEYS, "fold", "seed"])
     seeds = table.groupby([*ROW_KEYS, "fold"], dropna=False)["seed"].nunique()
     return Leaderboard(
         metrics=infos,
@@ -224,5 +273,5 @@ def build(
         costs=cell_costs(table),
         folds=int(table["fold"].nunique()),
         seeds=int(seeds.max()) if len(seeds) else 0,
-        failures=failed[["model", "k", "fold", "seed", "reason"]].reset_index(drop=True),
+        failures=_failures(table),
     )

@@ -1,106 +1,52 @@
-"""Lay a ``Leaderboard`` out as tables, each captioned with how its numbers were computed.
+"""Lay a ``Leaderboard`` out as tables, each captioned with how its numbers were computed
+and how each model's configuration was chosen.
 
-Tables, in order: each model at its best k (summary); per metric, each model's best k
-with its statistics and tests, and the model x k pivot; time and memory per cell; every
-setting at once; failed cells; metric definitions.
+Tables, in order: each model's result (its configuration chosen on validation, or its
+best k on the test folds); with validation selection, the choices and the selection gap;
+per metric, each model's result with its statistics and tests, the model x k pivot of
+the test folds (and of the validation data); with validation selection, the
+test-selected summary (optimistic); time and memory per cell; every setting at once;
+failed cells; metric definitions.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-import re
-from collections.abc import Mapping
-from typing import Any
 
 import pandas as pd
 
+from recframe.board_text import (
+    NOT_DIFFERENT,
+    OPTIMISTIC,
+    aggregation_caption,
+    arrow,
+    chosen_note,
+    how_chosen,
+    k_pivot,
+    k_text,
+    not_different,
+    p_text,
+    pivot_column,
+    shown_k,
+    signed,
+    significance_caption,
+    slug,
+    summary_text,
+    value_text,
+    values_word,
+)
 from recframe.leaderboard import Leaderboard, MetricInfo
-from recframe.significance import EFFECT_NAMES, TEST_NAMES
+from recframe.selection_tables import choices_table, gap_table, validation_pivot_table
+from recframe.significance import EFFECT_NAMES
 from recframe.tables import Table, to_text
 
-NOT_DIFFERENT = "†"
+TERMINAL_WIDTH = 120
 
 
-def slug(label: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", label.lower()).strip("-")
-
-
-def arrow(metric: MetricInfo) -> str:
-    return "↑" if metric.higher_is_better else "↓"
-
-
-def k_text(k: object) -> str:
-    """A k for display: ``–`` for models without latent factors."""
-    return "–" if k is None or k is pd.NA or (isinstance(k, float) and math.isnan(k)) else str(k)
-
-
-def value_text(mean: float) -> str:
-    return f"{mean:.4f}"
-
-
-def summary_text(row: Mapping[Any, Any] | pd.Series) -> str:
-    """``mean ± half-width of the 95% CI``, or why there is no value (``n/a``: the model
-    cannot produce the metric; ``failed``)."""
-    if row["status"] != "ok":
-        return "n/a" if row["status"] == "unavailable" else str(row["status"])
-    if math.isnan(row["ci_low"]):
-        return value_text(row["mean"])
-    return f"{value_text(row['mean'])} ± {(row['ci_high'] - row['ci_low']) / 2:.4f}"
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}{'' if n == 1 else 's'}"
-
-
-def _values(board: Leaderboard) -> str:
-    """What the default aggregation averages: one value per fold, or per fold and seed."""
-    return "fold x seed" if board.seeds > 1 else "fold"
-
-
-def aggregation_caption(board: Leaderboard, metric: MetricInfo | None = None) -> str:
-    """How means and intervals were computed, for one metric or for a table of all metrics."""
-    runs = board.folds * board.seeds
-    over = _plural(board.folds, "fold") + (f" × {_plural(board.seeds, 'seed')}" if board.seeds > 1 else "")
-    interval = f"95% Student t-interval over the {runs} {_values(board)} values" if runs > 1 else "none (one value)"
-    folds = f"mean of fold means over {over}; ± and CI: {interval}"
-    pooled = f"users pooled across {over}; ± and CI: 95% Student t-interval over the user x fold values"
-    if board.spec.aggregation != "pooled":
-        return f"Aggregation: {folds}."
-    if metric is None:
-        return f"Aggregation: per-user ranking metrics {pooled}; rating and catalog metrics {folds}."
-    rows = board.summary[board.summary["metric"] == metric.label]
-    if (rows["aggregation"] == "pooled").any():
-        return f"Aggregation: {pooled}."
-    return f"Aggregation: {folds} (rating and catalog metrics are not pooled)."
-
-
-def significance_caption(board: Leaderboard) -> str:
-    spec = board.spec
-    return (
-        f"Bold: best. {NOT_DIFFERENT}: not significantly different from the best ({TEST_NAMES[spec.test]} test "
-        f"on per-user values, Holm-Bonferroni per metric, α = {spec.alpha:g}). "
-        "n/a: the model cannot produce the metric."
-    )
-
-
-def not_different(board: Leaderboard, metric: str) -> set[tuple[str, str]]:
-    """(model, k text) of the best configurations not significantly different from the best."""
-    tests = board.comparisons
-    rows = tests[(tests["metric"] == metric) & (tests["reference"] == "best") & tests["significant"].eq(False)]
-    return {(m, k_text(k)) for m, k in zip(rows["model"], rows["k"], strict=True)}
-
-
-def _p_text(p: float) -> str:
-    if math.isnan(p):
-        return "–"
-    return "<0.001" if p < 0.001 else f"{p:.3f}"
-
-
-def _signed(value: float, digits: int = 4) -> str:
-    return "–" if math.isnan(value) else f"{value:+.{digits}f}"
-
-
-def summary_table(board: Leaderboard) -> Table:
+def summary_table(board: Leaderboard, split: str | None = None) -> Table:
+    """Each model's result per metric with its k and rank: the first table. ``split``
+    describes the validation data (see ``recframe.selection_tables.validation_split``)."""
     models = list(dict.fromkeys(board.summary["model"]))
     frame = pd.DataFrame({"model": models})
     bold = set()
@@ -117,19 +63,24 @@ def summary_table(board: Leaderboard) -> Table:
             if pd.isna(row["rank"]):
                 cells.append(summary_text(row))
                 continue
-            k = k_text(row["k"])
-            mark = NOT_DIFFERENT if (model, k) in marks else ""
+            mark = NOT_DIFFERENT if (model, k_text(row["k"])) in marks else ""
+            k = shown_k(board, model, metric.label, row["k"])
             where = f"k={k}, " if k != "–" else ""
             cells.append(f"{summary_text(row)}{mark} ({where}#{row['rank']})")
             if row["rank"] == 1:
                 bold.add((position, column))
         frame[column] = cells
-    caption = (
-        f"Each model at its best k for that metric: mean ± half-width of the 95% CI (k, #rank, 1 = best). "
-        f"{aggregation_caption(board)} "
-        f"{significance_caption(board)}"
-    )
-    return Table("summary", "Each model at its best k", caption, frame, bold)
+    if board.selection == "validation":
+        title = "Each model, configuration chosen on validation"
+        what = (
+            "Test results of each model's chosen configuration: mean ± half-width of the 95% CI (k: the k every "
+            "fold chose, else each fold's in fold order; #rank, 1 = best)."
+        )
+    else:
+        title = "Each model at its best k (optimistic: k chosen on the test folds)"
+        what = "Each model at its best k for that metric: mean ± half-width of the 95% CI (k, #rank, 1 = best)."
+    caption = f"{what} {how_chosen(board, split)} {aggregation_caption(board)} {significance_caption(board)}"
+    return Table("summary", title, caption, frame, bold)
 
 
 def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
@@ -145,7 +96,7 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
         record = {
             "rank": str(row["rank"]) if ranked else "–",
             "model": row["model"],
-            "k": k_text(row["k"]),
+            "k": shown_k(board, row["model"], metric.label, row["k"]) if ranked else k_text(row["k"]),
             "mean": (value_text(row["mean"]) if ranked else summary_text(row))
             + (NOT_DIFFERENT if (row["model"], k_text(row["k"])) in marks else ""),
             "std": "–" if not ranked or math.isnan(row["std"]) else f"{row['std']:.4f}",
@@ -156,9 +107,9 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
             if versus[reference].empty:
                 continue
             test = versus[reference].loc[row["model"]] if row["model"] in versus[reference].index else None
-            record[f"Δ vs {label}"] = "–" if test is None else _signed(test["mean_difference"])
-            record[f"{effect} vs {label}"] = "–" if test is None else _signed(test["effect_size"], 3)
-            record[f"p vs {label} (Holm)"] = "–" if test is None else _p_text(test["p_holm"])
+            record[f"Δ vs {label}"] = "–" if test is None else signed(test["mean_difference"])
+            record[f"{effect} vs {label}"] = "–" if test is None else signed(test["effect_size"], 3)
+            record[f"p vs {label} (Holm)"] = "–" if test is None else p_text(test["p_holm"])
         records.append(record)
         if ranked and row["rank"] == 1:
             bold.add((position, "mean"))
@@ -168,36 +119,37 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
         if not tests.empty
         else "Not tested: the metric has no per-user values."
     )
+    what = "its chosen configuration" if board.selection == "validation" else "its best k"
     caption = (
-        f"Each model at its best k; std and n over the {'user x fold' if pooled else _values(board)} values. {tested} "
-        f"{aggregation_caption(board, metric)} {significance_caption(board)}"
+        f"Each model at {what}; std and n over the {'user x fold' if pooled else values_word(board)} values. "
+        f"{tested} {chosen_note(board)} {aggregation_caption(board, metric)} {significance_caption(board)}"
     )
-    title = f"{metric.label} {arrow(metric)}: each model's best k"
-    return Table(f"{slug(metric.label)}-best", title, caption, pd.DataFrame(records), bold)
+    title = f"{metric.label} {arrow(metric)}: each model's {what.removeprefix('its ')}"
+    return Table(f"{slug(metric.label)}-best", title, caption, pd.DataFrame(records), bold, keys=2)
+
+
+def _winners(board: Leaderboard, metric: str) -> set[tuple[str, str]]:
+    """(model, k text) of the best configuration(s) of ``metric``."""
+    best = board.best[(board.best["metric"] == metric) & (board.best["rank"] == 1)]
+    return {(m, k_text(k)) for m, k in zip(best["model"], best["k"], strict=True)}
 
 
 def k_pivot_table(board: Leaderboard, metric: MetricInfo) -> Table:
-    """Rows models, columns the k swept (``–`` for models without k); the best bold."""
-    rows = board.summary[board.summary["metric"] == metric.label]
-    models = list(dict.fromkeys(rows["model"]))
-    ks = (["–"] if rows["k"].isna().any() else []) + [str(k) for k in sorted(rows["k"].dropna().unique())]
-    best = board.best[(board.best["metric"] == metric.label) & (board.best["rank"] == 1)]
-    winners = {(m, k_text(k)) for m, k in zip(best["model"], best["k"], strict=True)}
-    marks = not_different(board, metric.label)
-    lookup = {(r["model"], k_text(r["k"])): summary_text(r) for r in rows.to_dict("records")}
-    frame = pd.DataFrame({"model": models})
-    bold = set()
-    for k in ks:
-        column = "–" if k == "–" else f"k={k}"
-        frame[column] = [
-            lookup.get((model, k), "") + (NOT_DIFFERENT if (model, k) in marks else "") for model in models
-        ]
-        bold |= {(position, column) for position, model in enumerate(models) if (model, k) in winners}
+    """Rows models, columns the k swept (``–`` for models without k), on the test folds;
+    the best bold. With validation selection, every candidate (``board.sweep``)."""
+    tested = board.sweep or board
+    marks = not_different(tested, metric.label)
+    rows = tested.summary[tested.summary["metric"] == metric.label]
+    frame = k_pivot(rows, lambda model, k: NOT_DIFFERENT if (model, k) in marks else "")
+    models = frame["model"].tolist()
+    bold = {(models.index(m), pivot_column(k)) for m, k in _winners(tested, metric.label) if m in models}
     caption = (
-        f"{metric.label} by model (rows) and number of latent factors k (columns; – for models without k), "
-        f"mean ± half-width of the 95% CI. {aggregation_caption(board, metric)} {significance_caption(board)}"
+        f"{metric.label} on the test folds by model (rows) and number of latent factors k (columns; – for models "
+        f"without k), mean ± half-width of the 95% CI. {OPTIMISTIC} "
+        f"{aggregation_caption(tested, metric)} {significance_caption(tested)}"
     )
-    return Table(f"{slug(metric.label)}-k", f"{metric.label} {arrow(metric)} by model and k", caption, frame, bold)
+    title = f"{metric.label} {arrow(metric)} by model and k: test folds"
+    return Table(f"{slug(metric.label)}-k", title, caption, frame, bold)
 
 
 def _seconds(mean: float, std: float) -> str:
@@ -207,7 +159,9 @@ def _seconds(mean: float, std: float) -> str:
 
 
 def costs_table(board: Leaderboard) -> Table:
-    costs = board.costs
+    """Time and memory per cell of every setting; with validation selection, of every
+    candidate's test cells (fitted on the whole training fold)."""
+    costs = (board.sweep or board).costs
     frame = pd.DataFrame(
         {
             "model": costs["model"],
@@ -223,19 +177,22 @@ def costs_table(board: Leaderboard) -> Table:
         "memory a cell added at its peak during fit and evaluation (Linux high-water mark; n/a elsewhere), median "
         "over the cells (the first cell of a run also pays one-off imports and compilation)."
     )
+    if board.sweep is not None:
+        caption += " Test cells only: each candidate fitted on the whole training fold (validation fits not shown)."
     return Table("costs", "Time and memory per cell", caption, frame)
 
 
 def settings_table(board: Leaderboard) -> Table:
-    """Every model x k setting (rows) against every metric (columns)."""
+    """Every model x k setting (rows) against every metric (columns), on the test folds;
+    with validation selection, every candidate (``board.sweep``)."""
+    board = board.sweep or board
     index = board.summary[["model", "k"]].drop_duplicates().reset_index(drop=True)
     frame = pd.DataFrame({"model": index["model"], "k": [k_text(k) for k in index["k"]]})
     lookup = {(r["model"], k_text(r["k"]), r["metric"]): summary_text(r) for r in board.summary.to_dict("records")}
     bold = set()
     for metric in board.metrics:
         column = f"{metric.label} {arrow(metric)}"
-        best = board.best[(board.best["metric"] == metric.label) & (board.best["rank"] == 1)]
-        winners = {(m, k_text(k)) for m, k in zip(best["model"], best["k"], strict=True)}
+        winners = _winners(board, metric.label)
         marks = not_different(board, metric.label)
         settings = list(zip(frame["model"], frame["k"], strict=True))
         frame[column] = [
@@ -244,10 +201,10 @@ def settings_table(board: Leaderboard) -> Table:
         ]
         bold |= {(position, column) for position, setting in enumerate(settings) if setting in winners}
     caption = (
-        f"Every model x k setting, mean ± half-width of the 95% CI. {aggregation_caption(board)} "
-        f"{significance_caption(board)}"
+        f"Every model x k setting on the test folds, mean ± half-width of the 95% CI. {OPTIMISTIC} "
+        f"{aggregation_caption(board)} {significance_caption(board)}"
     )
-    return Table("settings", "All settings", caption, frame, bold)
+    return Table("settings", "All settings: test folds", caption, frame, bold, keys=2)
 
 
 def failures_table(board: Leaderboard) -> Table:
@@ -280,17 +237,40 @@ def definitions_table(board: Leaderboard) -> Table:
     return Table("metrics", "Metric definitions", caption, frame)
 
 
-def layout(board: Leaderboard) -> list[Table]:
-    """Every table of the leaderboard, in reading order."""
-    tables = [summary_table(board)]
+def layout(board: Leaderboard, split: str | None = None) -> list[Table]:
+    """Every table of the leaderboard, in reading order; ``split`` describes the
+    validation data (see ``recframe.selection_tables.validation_split``)."""
+    honest = board.selection == "validation"
+    tables = [summary_table(board, split)]
+    if honest:
+        tables += [choices_table(board), gap_table(board)]
     for metric in board.metrics:
         tables += [best_k_table(board, metric), k_pivot_table(board, metric)]
+        if honest and not board.validation.empty:
+            tables.append(validation_pivot_table(board, metric))
+    if board.sweep is not None:
+        tables.append(dataclasses.replace(summary_table(board.sweep), key="sweep-summary"))
     tables += [costs_table(board), settings_table(board)]
     if not board.failures.empty:
         tables.append(failures_table(board))
-    return [*tables, definitions_table(board)]
+    tables.append(definitions_table(board))
+    if honest:
+        return tables
+    return [_noted(table) for table in tables]
 
 
-def terminal_text(board: Leaderboard) -> str:
-    """What ``recframe run`` and ``recframe leaderboard`` print: every setting, then each model at its best k."""
-    return "\n".join(to_text(table) for table in (settings_table(board), summary_table(board)))
+def _noted(table: Table) -> Table:
+    """``table`` with its caption saying it shows configurations chosen on the test folds."""
+    return table if OPTIMISTIC in table.caption else dataclasses.replace(table, caption=f"{table.caption} {OPTIMISTIC}")
+
+
+def terminal_text(board: Leaderboard, split: str | None = None, width: int = TERMINAL_WIDTH) -> str:
+    """What ``recframe run`` and ``recframe leaderboard`` print, at most ``width`` columns
+    wide where it can (a single column may be wider): each model's result and, with
+    validation selection, the selection gap; else every setting, then each model at its
+    best k."""
+    if board.selection == "validation":
+        tables = [summary_table(board, split), gap_table(board)]
+    else:
+        tables = [settings_table(board), summary_table(board)]
+    return "\n".join(to_text(table, width) for table in tables)

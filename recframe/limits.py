@@ -15,3 +15,4 @@ MAX_MEMORY_BUDGET_MB = 1 << 20
 MAX_BATCH_SIZE = 10_000_000
 MAX_LISTED = 100_000  # recommend -n, explain --top
 MAX_REASON = 500  # characters kept of a failed cell's error
+MAX_TRIALS = 10_000  # trials of one model's search

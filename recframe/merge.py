@@ -58,8 +58,17 @@ class ResultSet:
         """The ``leaderboard:`` section of the (first) config."""
         return LeaderboardSpec(**self.configs[0].get("leaderboard", {})) if self.configs else LeaderboardSpec()
 
+    @property
+    def selection(self) -> list[str] | None:
+        """The selection metrics of the (first) config, or None when its configurations were
+        chosen on the test folds (``selection: none``, or a run older than selection)."""
+        section = self.configs[0].get("selection") if self.configs else None
+        if not isinstance(section, dict):
+            return None
+        return [str(label) for label in section.get("metric", [])]
+
     def leaderboard(self) -> Leaderboard:
-        return build(self.table, self.per_user, metric_infos(self.manifest), self.spec)
+        return build(self.table, self.per_user, metric_infos(self.manifest), self.spec, self.selection)
 
 
 def read_results(directory: Path) -> ResultSet:

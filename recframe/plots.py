@@ -1,5 +1,7 @@
 """Leaderboard charts as PNG and SVG files: each metric against k (the elbow chart for
-choosing k), fit time against k, and precision/recall at the cutoffs K of the config.
+choosing k: with validation selection, the test and the validation curves and each
+fold's choice), fit time against k, precision/recall at the cutoffs K of the config, and
+each searched model's search history.
 
 Figures are built with matplotlib's object API on the Agg canvas: no pyplot state, no
 display, nothing changed for a caller who also uses pyplot.
@@ -12,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import pandas as pd
@@ -19,12 +22,14 @@ from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from recframe import selection_plots
+from recframe.board_text import OPTIMISTIC, aggregation_caption, shown_k, slug
 from recframe.leaderboard import Leaderboard, MetricInfo
-from recframe.leaderboard_tables import aggregation_caption, slug
 from recframe.significance import NO_K
 
 CUTOFF = re.compile(r"^(?P<name>Precision|Recall)@(?P<k>\d+)$")
 Colours = dict[str, tuple[float, ...]]
+HISTORY = "Each trial's validation score (dots) and the best so far (line), per fold: the fold's choice ends the line."
 
 
 @dataclass(frozen=True)
@@ -56,11 +61,13 @@ def _k_axis(axes: Axes, ks: list[int]) -> None:
     axes.set_xlabel("k (number of latent factors)")
 
 
-def _finish(axes: Axes, title: str) -> None:
+def _finish(axes: Axes, title: str, handles: list[Any] | None = None) -> None:
+    """Title, grid and the legend (of ``handles``, else of the axes' own lines) to the right."""
     axes.set_title(title, fontsize="medium")
     axes.grid(alpha=0.3)
-    if axes.get_legend_handles_labels()[0]:
-        axes.legend(loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
+    handles = handles if handles is not None else axes.get_legend_handles_labels()[0]
+    if handles:
+        axes.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.02, 1.0), fontsize="small", frameon=False)
 
 
 def _best(board: Leaderboard, metric: MetricInfo) -> pd.DataFrame:
@@ -71,10 +78,40 @@ def _swept_ks(frame: pd.DataFrame) -> list[int]:
     return sorted(int(k) for k in frame["k"].dropna().unique())
 
 
+def _ok(summary: pd.DataFrame, metric: MetricInfo) -> pd.DataFrame:
+    return summary[(summary["metric"] == metric.label) & (summary["status"] == "ok")]
+
+
+def _curve(axes: Axes, rows: pd.DataFrame, colour: object, label: str, style: str = "-", joined: bool = True) -> None:
+    """A model's mean across k (``joined``: else points only), solid with its 95% CI band;
+    a model without k as a dotted horizontal line."""
+    swept = rows.dropna(subset=["k"]).sort_values("k")
+    if swept.empty:
+        axes.axhline(rows["mean"].iloc[0], color=colour, linestyle=":", label=label)
+        return
+    x = swept["k"].astype(int).to_numpy()
+    axes.plot(x, swept["mean"], marker="o", ms=4, color=colour, ls=style if joined else "none", label=label)
+    if joined and style == "-":  # validation curves without bands: they would hide one another
+        axes.fill_between(x, swept["ci_low"], swept["ci_high"], color=colour, alpha=0.15, linewidth=0)
+
+
+def _ring(axes: Axes, x: Any, y: Any, colour: object, marker: str = "o", label: str = "_nolegend_") -> None:
+    """Open markers around chosen points (a star, larger, for the overall best)."""
+    size = 15 if marker == "*" else 11
+    axes.plot(x, y, marker=marker, ms=size, mfc="none", mec=colour, mew=1.5, ls="none", label=label)
+
+
+def _direction(metric: MetricInfo) -> str:
+    return f"{metric.label} ({'higher' if metric.higher_is_better else 'lower'} is better)"
+
+
 def metric_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Figure | None:
     """Mean with its 95% CI band per model across k; each model's best k circled, the
-    overall best starred; models without k as dashed horizontal lines."""
-    rows = board.summary[(board.summary["metric"] == metric.label) & (board.summary["status"] == "ok")]
+    overall best starred; models without k as dotted horizontal lines. With validation
+    selection, see ``_chosen_vs_k``."""
+    if board.selection == "validation":
+        return _chosen_vs_k(board, metric, colours)
+    rows = _ok(board.summary, metric)
     if rows.empty:
         return None
     best = _best(board, metric).set_index("model")
@@ -84,73 +121,76 @@ def metric_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fig
     for model, group in rows.groupby("model", sort=False):
         colour, chosen = colours[str(model)], best.loc[model]
         top = ", overall best" if chosen["rank"] == 1 else ""
-        swept = group.dropna(subset=["k"]).sort_values("k")
-        if swept.empty:
-            axes.axhline(group["mean"].iloc[0], color=colour, linestyle="--", label=f"{model} (no k{top})")
-            continue
-        x = swept["k"].astype(int).to_numpy()
-        label = f"{model} (best k={chosen['k']}{top})"
-        axes.plot(x, swept["mean"], marker="o", markersize=4, color=colour, label=label)
-        axes.fill_between(x, swept["ci_low"], swept["ci_high"], color=colour, alpha=0.15, linewidth=0)
-        axes.plot(
-            [chosen["k"]],
-            [chosen["mean"]],
-            marker="*" if top else "o",
-            markersize=15 if top else 11,
-            markerfacecolor="none",
-            markeredgecolor="black" if top else colour,
-            markeredgewidth=1.5,
-        )
+        no_k = group["k"].isna().all()
+        _curve(axes, group, colour, f"{model} (no k{top})" if no_k else f"{model} (best k={chosen['k']}{top})")
+        if not no_k:
+            _ring(axes, [chosen["k"]], [chosen["mean"]], "black" if top else colour, "*" if top else "o")
     _k_axis(axes, _swept_ks(rows))
-    direction = "higher is better" if metric.higher_is_better else "lower is better"
-    axes.set_ylabel(f"{metric.label} ({direction})")
+    axes.set_ylabel(_direction(metric))
     _finish(axes, f"{metric.label} against k: mean, 95% CI band, best k circled, overall best starred")
+    figure.text(0.01, -0.02, f"{aggregation_caption(board, metric)} {OPTIMISTIC}", fontsize="x-small", wrap=True)
+    return figure
+
+
+def _chosen_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Figure | None:
+    """Two panels sharing k: every candidate's test mean (solid, 95% CI band) and its
+    validation mean (dashed, on its own scale: a validation split is smaller than a test
+    fold), with the k chosen at each fold circled on both."""
+    tested = _ok((board.sweep or board).summary, metric)
+    if tested.empty:
+        return None
+    validated = _ok(board.validation, metric)
+    entries = list(dict.fromkeys(board.summary["model"]))
+    points, folds = selection_plots.chosen_points(board, metric.label), sorted(set(board.choices["fold"]))
+    figure = Figure(figsize=(11, 4.2))
+    test_axes, validation_axes = figure.subplots(1, 2, sharex=True)
+    for axes, rows, style in ((test_axes, tested, "-"), (validation_axes, validated, "--")):
+        for name, group, joined in selection_plots.curves(rows, entries):
+            label = selection_plots.chosen_label(name, points, entries, folds)
+            _curve(axes, group, colours[name], label, style, joined)
+        selection_plots.mark_choices(axes, rows, points, colours, entries)
+        _k_axis(axes, _swept_ks(pd.concat([tested, validated])))
+        axes.set_ylabel(f"{'test' if axes is test_axes else 'validation'} {_direction(metric)}")
+    _ring(test_axes, [], [], "grey", label="k chosen at a fold")
+    test_axes.set_title("test folds: every candidate (solid)", fontsize="medium")
+    test_axes.grid(alpha=0.3)
+    _finish(validation_axes, "validation data (dashed)", test_axes.get_legend_handles_labels()[0])
+    figure.suptitle(f"{metric.label} against k: test and validation means, the k chosen at each fold circled")
     figure.text(0.01, -0.02, aggregation_caption(board, metric), fontsize="x-small", wrap=True)
     return figure
 
 
 def fit_time_vs_k(board: Leaderboard, colours: Colours) -> Figure | None:
     """Fit seconds per cell across k (mean, bars from the fastest to the slowest cell: a
-    log scale cannot show mean - std); each model's best k by the first metric circled."""
-    costs = board.costs.dropna(subset=["fit_seconds"])
+    log scale cannot show mean - std); circled: each model's k for the first metric (with
+    validation selection, each k chosen at some fold; else the best k)."""
+    costs = (board.sweep or board).costs.dropna(subset=["fit_seconds"])
     if costs.empty or not board.metrics:
         return None
     chooser = board.metrics[0]
-    chosen = {(m, int(k)) for m, k in _best(board, chooser)[["model", "k"]].dropna().itertuples(index=False)}
+    honest = board.selection == "validation"
+    picked = (
+        selection_plots.chosen_points(board, chooser.label) if honest else _best(board, chooser).dropna(subset=["k"])
+    )
+    meaning = f"k chosen on validation for {chooser.label}" if honest else f"best k by {chooser.label}"
+    chosen = {(m, int(k)) for m, k in picked[["model", "k"]].itertuples(index=False)}
     figure = Figure(figsize=(7.5, 4.2))
     axes = figure.add_subplot()
-    for model, group in costs.groupby("model", sort=False):
-        colour = colours[str(model)]
-        swept = group.dropna(subset=["k"]).sort_values("k")
+    for name, group, joined in selection_plots.curves(costs, list(dict.fromkeys(board.summary["model"]))):
+        colour = colours[name]
+        swept = group.dropna(subset=["k"])
         if swept.empty:
-            axes.axhline(group["fit_seconds"].iloc[0], color=colour, linestyle="--", label=f"{model} (no k)")
+            axes.axhline(group["fit_seconds"].iloc[0], color=colour, linestyle=":", label=f"{name} (no k)")
             continue
         x = swept["k"].astype(int).to_numpy()
         spread = [swept["fit_seconds"] - swept["fit_seconds_min"], swept["fit_seconds_max"] - swept["fit_seconds"]]
+        line = "-" if joined else "none"
         axes.errorbar(
-            x, swept["fit_seconds"], yerr=spread, marker="o", markersize=4, capsize=3, color=colour, label=str(model)
+            x, swept["fit_seconds"], yerr=spread, marker="o", ms=4, capsize=3, color=colour, ls=line, label=name
         )
-        marked = [(model, k) in chosen for k in x]
-        axes.plot(
-            x[marked],
-            swept["fit_seconds"].to_numpy()[marked],
-            marker="o",
-            markersize=11,
-            markerfacecolor="none",
-            markeredgecolor=colour,
-            markeredgewidth=1.5,
-            linestyle="none",
-        )
-    axes.plot(
-        [],
-        [],
-        marker="o",
-        markersize=11,
-        markerfacecolor="none",
-        markeredgecolor="grey",
-        linestyle="none",
-        label=f"best k by {chooser.label}",
-    )
+        marked = [(model, k) in chosen for model, k in zip(swept["model"], x, strict=True)]
+        _ring(axes, x[marked], swept["fit_seconds"].to_numpy()[marked], colour)
+    _ring(axes, [], [], "grey", label=meaning)
     _k_axis(axes, _swept_ks(costs))
     axes.set_yscale("log")
     axes.set_ylabel("fit seconds per cell (log scale)")
@@ -185,7 +225,8 @@ def precision_recall_at_k(board: Leaderboard, colours: Colours) -> Figure | None
         cutoffs = [cutoff for cutoff, _ in found]
         for model, k in zip(best["model"], best["k"].fillna(NO_K), strict=True):
             values = means.reindex([(model, k, metric.label) for _, metric in found]).to_numpy()
-            label = str(model) if k == NO_K else f"{model} (k={k})"
+            shown = shown_k(board, model, chooser.label, pd.NA if k == NO_K else k)
+            label = str(model) if shown == "–" else f"{model} (k={shown})"
             axes.plot(cutoffs, values, marker="o", markersize=4, color=colours[str(model)], label=label)
         axes.set_xticks(cutoffs, [str(cutoff) for cutoff in cutoffs])
         axes.set_xlabel("cutoff K (list length)")
@@ -193,24 +234,57 @@ def precision_recall_at_k(board: Leaderboard, colours: Colours) -> Figure | None
         axes.set_title(f"{name}@K", fontsize="medium")
         axes.grid(alpha=0.3)
     _finish(panels[-1], panels[-1].get_title())
-    figure.suptitle(f"Precision and recall at K, each model at its best k by {chooser.label}", fontsize="medium")
+    which = "configuration chosen on validation for" if board.selection == "validation" else "best k by"
+    figure.suptitle(f"Precision and recall at K, each model at its {which} {chooser.label}", fontsize="medium")
     return figure
+
+
+def search_history(board: Leaderboard, model: str) -> Figure:
+    """One model's search: the best validation score so far against the trial, per fold."""
+    history = board.history[board.history["entry"] == model]
+    metric = next(m for m in board.metrics if m.label == history["metric"].iloc[0])
+    figure = Figure(figsize=(7.5, 3.6))
+    axes = figure.add_subplot()
+    selection_plots.draw_history(axes, history)
+    axes.set_xlabel("trial (position in the grid, or search trial)")
+    axes.set_ylabel(f"validation {_direction(metric)}")
+    _finish(axes, f"{model}: best validation {metric.label} so far (line) and each trial (dots), per fold")
+    return figure
+
+
+def _caption(board: Leaderboard, metric: MetricInfo) -> str:
+    """The caption of a metric's chart against k."""
+    if board.selection != "validation":
+        return f"{aggregation_caption(board, metric)} {OPTIMISTIC}"
+    return (
+        "Left: each candidate's mean on the test folds with its 95% CI band (every candidate tested); right: its mean "
+        "on the validation data (dashed); circled on both: each k chosen on validation at some fold (the legend gives "
+        "each fold's, in fold order). "
+        f"{aggregation_caption(board, metric)}"
+    )
 
 
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
     """Write every chart that has data as PNG and SVG into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    colours = _colours(list(dict.fromkeys(board.summary["model"])))
+    entries = list(dict.fromkeys(board.summary["model"]))
+    candidates = (selection_plots.curve_name(str(label), entries) for label in (board.sweep or board).summary["model"])
+    colours = _colours(list(dict.fromkeys([*entries, *candidates])))
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [
         (
-            Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", aggregation_caption(board, m)),
+            Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", _caption(board, m)),
             partial(metric_vs_k, board, m, colours),
         )
         for m in board.metrics
     ]
     fit = Plot("fit-time-vs-k", "Fit time against k", "Seconds per fit: mean, bars from the fastest to slowest cell.")
-    at_k = Plot("precision-recall-at-k", "Precision and recall at K", "Each model at its best k; mean per cutoff.")
+    which = "configuration chosen on validation" if board.selection == "validation" else "best k"
+    at_k = Plot("precision-recall-at-k", "Precision and recall at K", f"Each model at its {which}; mean per cutoff.")
     charts += [(fit, partial(fit_time_vs_k, board, colours)), (at_k, partial(precision_recall_at_k, board, colours))]
+    charts += [
+        (Plot(f"search-history-{slug(m)}", f"Search history: {m}", HISTORY), partial(search_history, board, m))
+        for m in selection_plots.searched_models(board)
+    ]
     written = []
     # a fixed hash salt and no date: the same results give the same SVG bytes
     with matplotlib.rc_context({"svg.hashsalt": "recframe", "svg.fonttype": "none", "font.size": 9}):

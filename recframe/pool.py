@@ -25,12 +25,11 @@ from multiprocessing.process import BaseProcess
 from typing import TYPE_CHECKING, Any
 
 from recframe import interrupts
-from recframe.execution import CellOutcome, execute_cell, limit_threads
+from recframe.execution import CellOutcome, CellSource, Folds, Queue, execute_cell, limit_threads
 
 if TYPE_CHECKING:
+    from recframe.cells import Cell
     from recframe.config import ExperimentConfig
-    from recframe.data import Split
-    from recframe.runner import Cell
 
 #: imported once by the fork server, so each worker starts with them loaded (a module
 #: that fails to import is skipped there and imported, or reported, by the worker)
@@ -43,7 +42,7 @@ TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 _WORKER: dict[str, Any] = {}  # the configuration and folds of this worker process
 
 
-def _init_worker(config_source: tuple[Any, str], splits: list[Split], threads: int) -> None:
+def _init_worker(config_source: tuple[Any, str], folds: Folds, threads: int) -> None:
     from recframe.config import reload_config
     from recframe.topk import warm_up
 
@@ -51,11 +50,11 @@ def _init_worker(config_source: tuple[Any, str], splits: list[Split], threads: i
     limit_threads(threads)
     warm_up()
     _WORKER["config"] = reload_config(config_source)
-    _WORKER["splits"] = splits
+    _WORKER["folds"] = folds
 
 
 def _worker_cell(cell: Cell, timeout_s: float | None) -> CellOutcome:
-    return execute_cell(_WORKER["config"], cell, _WORKER["splits"][cell.fold], timeout_s)
+    return execute_cell(_WORKER["config"], cell, _WORKER["folds"][cell.stage, cell.fold], timeout_s)
 
 
 @contextmanager
@@ -95,42 +94,48 @@ def start_workers_early() -> None:
         forkserver.ensure_running()
 
 
-def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
-    """Cells on ``jobs`` local processes, yielded as they finish; at most one cell per
-    worker in flight. When a worker dies (killed from outside, or the model's code ended
-    the process), the cells in flight are retried one at a time in a fresh worker: the
-    one that kills its worker alone fails, the others are kept."""
-    start_workers_early()  # a no-op when it runs already
-    # most factors first (popped from the end): the costliest cells do not form a tail
-    queue: list[Cell] = sorted(cells, key=lambda cell: cell.k or 0)
+def run_processes(config: ExperimentConfig, folds: Folds, source: CellSource, jobs: int) -> Iterator[CellOutcome]:
+    """The cells ``source`` hands out, on ``jobs`` local processes, yielded as they finish;
+    at most one cell per worker in flight (a source may hand out more once it hears how
+    cells ended). When a worker dies (killed from outside, or the model's code ended the
+    process), the cells in flight are retried one at a time in a fresh worker: the one
+    that kills its worker alone fails, the others are kept."""
     suspects: list[Cell] = []
-    while queue or suspects:
+    while True:
         isolate = bool(suspects)
-        batch, workers = ([suspects.pop()], 1) if isolate else (queue, jobs)
+        batch: CellSource = Queue([suspects.pop()]) if isolate else source
+        workers = 1 if isolate else jobs
+        first = batch.take()
+        if first is None:
+            return
+        start_workers_early()  # a no-op when it runs already
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=get_context("forkserver"),
             initializer=_init_worker,
-            initargs=(config.reload_source, splits, config.execution.threads),
+            initargs=(config.reload_source, folds, config.execution.threads),
         )
         processes: dict[int, BaseProcess] = {}
         culprit: Cell | None = None  # an isolated cell whose worker died
         try:
             running: dict[Future[CellOutcome], Cell] = {}
-            while batch or running:
-                while batch and len(running) < workers:  # one cell per worker: a lost pool loses few
-                    cell = batch.pop()
+            cell: Cell | None = first
+            while True:
+                while cell is not None:  # one cell per worker: a lost pool loses few
                     with main_module_hidden():  # submit starts the worker processes
                         running[pool.submit(_worker_cell, cell, config.execution.timeout_s)] = cell
                     processes.update(getattr(pool, "_processes", None) or {})
+                    cell = batch.take() if len(running) < workers else None
+                if not running:
+                    break
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 lost = []
                 for future in done:
-                    cell = running.pop(future)
+                    finished = running.pop(future)
                     try:
                         yield future.result()
                     except BrokenProcessPool:
-                        lost.append(cell)
+                        lost.append(finished)
                 if lost:
                     lost.extend(running.values())
                     if isolate:
@@ -138,6 +143,7 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
                     else:
                         suspects.extend(lost)
                     break
+                cell = batch.take()
         except BaseException:
             _kill(processes)
             raise
@@ -145,6 +151,8 @@ def run_processes(config: ExperimentConfig, splits: list[Split], cells: list[Cel
             pool.shutdown(wait=True, cancel_futures=True)
         if culprit is not None:  # read its exit code once the pool's own thread has reaped it
             yield _lost(config, culprit, processes)
+        if not isolate and not suspects:  # the source has nothing more to run
+            return
 
 
 def _kill(processes: dict[int, BaseProcess]) -> None:
@@ -156,7 +164,7 @@ def _kill(processes: dict[int, BaseProcess]) -> None:
 
 
 def _lost(config: ExperimentConfig, cell: Cell, processes: dict[int, BaseProcess]) -> CellOutcome:
-    from recframe.runner import failed_rows
+    from recframe.cells import failed_rows
 
     message = f"its worker process {_death(processes)}"
     return CellOutcome(cell, failed_rows(config, cell, message), None, message)

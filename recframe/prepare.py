@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import inspect
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from recframe import coldstart, interrupts, preprocess
@@ -38,6 +38,16 @@ class PreparedData:
     splits: list[Split]
     preprocessing: dict[str, Any]
     folds: list[dict[str, Any]]
+    #: per fold, its training data split into a training and a validation part (the
+    #: selection's validation splitter); empty with ``selection: none``
+    validation: list[Split] = field(default_factory=list)
+
+    def folds_by_stage(self) -> dict[tuple[str, int], Split]:
+        """Every split a cell may run on, by (stage, fold)."""
+        return {
+            **{("test", split.fold): split for split in self.splits},
+            **{("validation", split.fold): split for split in self.validation},
+        }
 
 
 def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None = None) -> Interactions:
@@ -79,7 +89,38 @@ def load_data(config: ExperimentConfig) -> PreparedData:
             )
         splits.append(split)
         folds.append(counts)
-    return PreparedData(data, splits, preprocessing, folds)
+    validation = [_validation_split(config, split) for split in splits] if _choosing(config) else []
+    for counts, inner in zip(folds, validation, strict=False):
+        counts["validation"] = {"train": len(inner.train), "validation": len(inner.test)}
+    return PreparedData(data, splits, preprocessing, folds, validation)
+
+
+def _choosing(config: ExperimentConfig) -> bool:
+    """Whether any model has a choice to make on validation data (a search, or more than
+    one candidate); a run of single-configuration models needs no validation data."""
+    if config.selection.validation is None:
+        return False
+    return any(entry.search or sum(len(v.factors) for v in entry.variants) > 1 for entry in config.models)
+
+
+def _validation_split(config: ExperimentConfig, split: Split) -> Split:
+    """The first fold of the validation splitter applied to ``split``'s training data
+    (with the experiment's seed): the data a configuration is chosen on."""
+    spec = config.selection.validation
+    assert spec is not None
+    factory = config.plugins.registry.get("splitter", spec.type).factory
+    what = f"selection.validation '{spec.type}' on fold {split.fold}"
+    first = interrupts.run_plugin(
+        what, lambda: next(iter(factory(**spec.params).split(split.train, config.seed)), None), DataError
+    )
+    if first is None:
+        raise DataError(f"{what} produced no fold; adjust selection.validation")
+    _check_fold(spec.type, first, split.train)
+    inner, _ = coldstart.apply_policy(first, config.split.cold_start)
+    if len(inner.train) == 0 or len(inner.test) == 0:
+        empty = "training" if len(inner.train) == 0 else "validation"
+        raise DataError(f"{what} left an empty {empty} part; adjust selection.validation")
+    return Split(inner.train, inner.test, split.fold)
 
 
 def _check_fold(splitter: str, fold: Any, data: Interactions) -> None:

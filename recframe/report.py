@@ -16,12 +16,14 @@ from pathlib import Path
 import yaml
 
 from recframe import html_report
+from recframe.board_text import how_chosen
 from recframe.errors import InputError
 from recframe.leaderboard import Leaderboard
 from recframe.leaderboard_tables import layout
 from recframe.merge import ResultSet
 from recframe.plots import Plot, write_plots
 from recframe.results_dir import check_not_an_input, check_replaceable, normalized, replacing
+from recframe.selection_tables import numeric, validation_split
 from recframe.significance import TEST_NAMES
 from recframe.tables import Table, to_latex, to_markdown
 
@@ -29,7 +31,7 @@ FORMATS = ("markdown", "csv", "html", "latex")
 DEFAULT_FORMATS = ("markdown", "csv", "html")
 FORMAT_FILES = {
     "markdown": ("leaderboard.md",),
-    "csv": ("leaderboard.csv", "comparisons.csv"),
+    "csv": ("leaderboard.csv", "comparisons.csv", "sweep.csv", "choices.csv", "trials.csv"),
     "html": ("report.html",),
     "latex": ("leaderboard.tex",),
 }
@@ -93,6 +95,7 @@ def facts(result: ResultSet, board: Leaderboard) -> dict[str, str]:
     params = ", ".join(f"{k}={v}" for k, v in split.get("params", {}).items())
     versus = f" and the baseline {spec.baseline}" if spec.baseline else ""
     source = manifest.get("config")
+    compared = "chosen configuration" if board.selection == "validation" else "best k"
     command = {"regenerate with": f"`recframe run {source}`"} if source and source != "<config>" else {}
     return {
         **command,
@@ -102,10 +105,11 @@ def facts(result: ResultSet, board: Leaderboard) -> dict[str, str]:
         f"(fingerprint {split['fingerprint']})",
         "cells": f"{board.folds} folds × {board.seeds} seed(s) per setting; {manifest['cells']['planned']} cells, "
         f"{manifest['cells']['failed']} failed",
+        "selection": how_chosen(board, validation_split(result.configs)),
         "aggregation": "users pooled across folds (per-user ranking metrics), else the mean of fold means"
         if spec.aggregation == "pooled"
         else "mean of fold means",
-        "significance": f"{TEST_NAMES[spec.test]} test on per-user values of each model's best k against the "
+        "significance": f"{TEST_NAMES[spec.test]} test on per-user values of each model's {compared} against the "
         f"best{versus}; Holm-Bonferroni per metric; α = {spec.alpha:g}",
         "started": str(manifest.get("started", "–")),
         "recframe": str(manifest.get("versions", {}).get("recframe", "–")),
@@ -125,13 +129,24 @@ def _latex(result: ResultSet, tables: list[Table]) -> str:
     return header + "\n".join(to_latex(table) for table in tables)
 
 
+def _write_csv(board: Leaderboard, directory: Path) -> None:
+    """leaderboard.csv and comparisons.csv; with validation selection, also every
+    candidate on the test folds (sweep.csv), the choices and the trials."""
+    numeric(board).to_csv(directory / "leaderboard.csv", index=False)
+    board.comparisons.to_csv(directory / "comparisons.csv", index=False)
+    if board.sweep is not None:
+        board.sweep.numeric().to_csv(directory / "sweep.csv", index=False)
+    if board.selection == "validation":
+        board.choices.to_csv(directory / "choices.csv", index=False)
+        board.history.to_csv(directory / "trials.csv", index=False)
+
+
 def _write_leaderboard(result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str]) -> None:
-    tables = layout(board)
+    tables = layout(board, validation_split(result.configs))
     plots = write_plots(board, directory / "plots")
     head = facts(result, board)
     if "csv" in formats:
-        board.numeric().to_csv(directory / "leaderboard.csv", index=False)
-        board.comparisons.to_csv(directory / "comparisons.csv", index=False)
+        _write_csv(board, directory)
     if "markdown" in formats:
         (directory / "leaderboard.md").write_text(_markdown(result, head, tables, plots))
     if "latex" in formats:

@@ -15,13 +15,15 @@ import pandas as pd
 import yaml
 
 from recframe.cache import UNREADABLE
+from recframe.cells import RESULT_COLUMNS
 from recframe.config import AGGREGATIONS, SIGNIFICANCE_TESTS, LeaderboardSpec
 from recframe.errors import DataError, show
 from recframe.paths import input_file
-from recframe.runner import RESULT_COLUMNS
 
 HINT = "rerun the experiment to rewrite it, or pass a folder written by 'recframe run'"
-TEXT_COLUMNS = ("model", "model_type", "params", "metric", "kind", "status", "reason", "details")
+TEXT_COLUMNS = ("entry", "model", "model_type", "params", "stage", "metric", "kind", "status", "reason", "details")
+STAGES = ("test", "validation")
+SELECTION_COLUMNS: dict[str, Any] = {"entry": None, "stage": "test", "trial": 0}
 STATUSES = ("ok", "unavailable", "failed")
 PER_USER_KEYS = ("model", "k", "fold", "seed", "user")
 # the manifest keys read by merging, the report's head and the metric definitions
@@ -65,13 +67,18 @@ def read_cells(path: Path, metrics: list[str]) -> pd.DataFrame:
     """cells.csv: recframe's columns, numbers where numbers belong, known statuses, and
     only metrics the manifest describes (``metrics``)."""
     table = _read(path, lambda: pd.read_csv(path, dtype=dict.fromkeys(TEXT_COLUMNS, str)))
+    for column, default in SELECTION_COLUMNS.items():  # absent from runs older than selection
+        if column not in table.columns:
+            table[column] = table["model"] if column == "entry" and "model" in table.columns else default
     missing = [column for column in RESULT_COLUMNS if column not in table.columns]
     if missing:
         raise DataError(f"{path}: no column {', '.join(missing)}; not a recframe cells table: {HINT}")
     if table.empty:
         raise DataError(f"{path}: no cells; {HINT}")
-    for column in ("k", "fold", "seed"):
+    for column in ("k", "fold", "seed", "trial"):
         table[column] = _numbers(path, table, column, whole=True, nullable=column == "k").astype("Int64")
+    _require_values(path, table, "stage", lambda value: value in STAGES, f"one of {', '.join(STAGES)}")
+    table["entry"] = table["entry"].fillna(table["model"])
     for column in ("value", "fit_seconds", "eval_seconds", "peak_memory_mb"):
         table[column] = _numbers(path, table, column, whole=False, nullable=True)
     _require_values(path, table, "model", lambda value: isinstance(value, str) and value.strip() != "", "a name")

@@ -7,43 +7,22 @@ from __future__ import annotations
 
 import json
 import time
-import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
-from recframe import coldstart, dask_backend, execution, pool
+from recframe import chosen, dask_backend, execution, pool
 from recframe.cache import CellCache, cell_key
-from recframe.config import ExperimentConfig, ModelVariant, load_config
-from recframe.data import Split
-from recframe.evaluate import evaluate
-from recframe.execution import CellOutcome
-from recframe.memory import PeakMemory
-from recframe.model import Model, fit_model
+from recframe.cells import RESULT_COLUMNS, Cell, Identity, repeat_seeds
+from recframe.config import ExperimentConfig, load_config
+from recframe.execution import CellOutcome, CellSource, Folds
 from recframe.prepare import load_data, split_fingerprint
 from recframe.provenance import describe_inputs, library_versions, provider_version
-
-RESULT_COLUMNS = [
-    "model", "model_type", "params", "k", "fold", "seed", "metric", "kind",
-    "value", "status", "reason", "fit_seconds", "eval_seconds", "peak_memory_mb", "details",
-]  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Cell:
-    variant: ModelVariant
-    k: int | None
-    fold: int
-    seed: int
-
-    @property
-    def identity(self) -> tuple[str, int | None, int, int]:
-        return self.variant.label, self.k, self.fold, self.seed
+from recframe.selection import CHOICE_COLUMNS, Planner
 
 
 @dataclass
@@ -67,6 +46,29 @@ class Results:
     def failed(self) -> bool:
         return bool(self.failures)
 
+    @property
+    def choices(self) -> pd.DataFrame:
+        """Each model's configuration chosen at each fold on validation data, for each metric:
+        entry, fold, for_metric, metric (the one it was chosen by), model (the candidate's
+        label), k, trial, validation (its score), params. Empty with ``selection: none``."""
+        selection = self.config.selection
+        if selection.validation is None:
+            return pd.DataFrame(columns=[*CHOICE_COLUMNS, "params"])
+        higher = {m.label: m.higher_is_better for m in self.config.metrics}
+        return chosen.fold_choices(self.table, selection.metrics, list(higher), higher)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """Every candidate's validation score per model and fold, in trial order, with the
+        best so far: the search history."""
+        higher = {m.label: m.higher_is_better for m in self.config.metrics}
+        return chosen.history(self.table, self.choices, higher)
+
+    def selection_record(self) -> dict[str, Any]:
+        """What the manifest keeps of the selection: protocol, spaces, budget, every trial's
+        validation score, each fold's choice."""
+        return _selection_record(self)
+
     def per_user_table(self) -> pd.DataFrame:
         """Per-user metric values of every cell: model, k, fold, seed, user (index), one column per metric."""
         frames = [
@@ -81,121 +83,44 @@ class Results:
         return table[first + [c for c in table.columns if c not in first]]
 
 
-def plan(config: ExperimentConfig, n_folds: int) -> list[Cell]:
-    return [
-        Cell(variant, k, fold, seed)
-        for variant in config.variants
-        for k in variant.factors
-        for fold in range(n_folds)
-        for seed in repeat_seeds(config.seed, config.repeats)
-    ]
-
-
-def repeat_seeds(seed: int, repeats: int) -> list[int]:
-    """The model seed of each repeat: the experiment's seed first, then seeds derived from it.
-
-    Repeats refit every cell on the same folds (the split is drawn once from ``seed``).
-    """
-    if repeats == 1:
-        return [seed]
-    return [seed, *(int(s) for s in np.random.SeedSequence(seed).generate_state(repeats - 1))]
-
-
-def build_model(config: ExperimentConfig, cell: Cell) -> Model:
-    factory = config.plugins.registry.get("model", cell.variant.type).factory
-    params = dict(cell.variant.params)
-    names = factory.param_names() if issubclass(factory, Model) else []
-    if cell.k is not None:
-        params["factors"] = cell.k
-    if "random_state" in names and params.get("random_state") is None:
-        params["random_state"] = cell.seed
-    model: Model = factory(**params)
-    return model
-
-
-def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:
-    base = {
-        "model": cell.variant.label,
-        "model_type": cell.variant.type,
-        "params": json.dumps(cell.variant.grid_point, sort_keys=True, default=str),
-        "k": cell.k,
-        "fold": cell.fold,
-        "seed": cell.seed,
-    }
-    model = build_model(config, cell)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        memory = PeakMemory.start()
-        start = time.perf_counter()
-        fit_model(model, split.train)
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        evaluation = evaluate(model, split, config.metrics, config.evaluation)
-        eval_seconds = time.perf_counter() - start
-        peak_memory_mb = memory.stop()
-    details: dict[str, Any] = {
-        **model.details(),
-        **evaluation.details,
-        "cold_start_predictions": coldstart.cold_start_counts(split)["cold_test_interactions"],
-    }
-    if caught:
-        details["warnings"] = sorted({f"{w.category.__name__}: {w.message}" for w in caught})
-    rows = []
-    for metric in config.metrics:
-        status = "ok" if metric.label in evaluation.values else "unavailable"
-        rows.append(
-            {
-                **base,
-                "metric": metric.label,
-                "kind": metric.kind,
-                "value": evaluation.values.get(metric.label, np.nan),
-                "status": status,
-                "reason": evaluation.unavailable.get(metric.label, ""),
-                "fit_seconds": fit_seconds,
-                "eval_seconds": eval_seconds,
-                "peak_memory_mb": peak_memory_mb,
-                "details": json.dumps(details, sort_keys=True, default=str),
-            }
-        )
-    return rows, evaluation.per_user_frame()
-
-
-def failed_rows(config: ExperimentConfig, cell: Cell, error: str) -> list[dict[str, Any]]:
-    return [
-        {
-            "model": cell.variant.label,
-            "model_type": cell.variant.type,
-            "params": json.dumps(cell.variant.grid_point, sort_keys=True, default=str),
-            "k": cell.k,
-            "fold": cell.fold,
-            "seed": cell.seed,
-            "metric": metric.label,
-            "kind": metric.kind,
-            "value": np.nan,
-            "status": "failed",
-            "reason": error,
-            "fit_seconds": np.nan,
-            "eval_seconds": np.nan,
-            "peak_memory_mb": np.nan,
-            "details": "{}",
-        }
-        for metric in config.metrics
-    ]
-
-
-def cell_key_parts(config: ExperimentConfig, cell: Cell, data_fingerprint: str, split_print: str) -> dict[str, Any]:
-    """Everything a cell's numbers depend on (the cache key's content): the data, the
-    model and its parameters, the evaluation, the thread budget and every library version."""
+def cell_key_parts(
+    config: ExperimentConfig, cell: Cell, data_fingerprint: str, split_prints: dict[str, str]
+) -> dict[str, Any]:
+    """Everything a cell's numbers depend on (the cache key's content): the data (and, for
+    a validation cell, the validation split), the model and its parameters, the evaluation,
+    the thread budget and every library version."""
     factory = config.plugins.registry.get("model", cell.variant.type).factory
     return {
-        "dataset": data_fingerprint, "split": split_print, "fold": cell.fold, "model": cell.variant.type,
-        "label": cell.variant.label, "params": cell.variant.params, "k": cell.k, "seed": cell.seed,
-        "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
+        "dataset": data_fingerprint, "split": split_prints[cell.stage], "fold": cell.fold, "stage": cell.stage,
+        "model": cell.variant.type, "label": cell.variant.label, "params": cell.variant.params, "k": cell.k,
+        "seed": cell.seed, "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
         "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
     }  # fmt: skip
 
 
 CellObserver = Callable[[CellOutcome, int, int], None]
+
+
+class _Feed:
+    """The planner's cells as a backend's source: a cell already in the cache is answered
+    from it (and told to the planner at once), so only the others reach a worker."""
+
+    def __init__(
+        self,
+        planner: Planner,
+        cache: CellCache | None,
+        key: Callable[[Cell], str],
+        record: Callable[[CellOutcome], None],
+    ) -> None:
+        self.planner, self.cache, self.key, self.record = planner, cache, key, record
+
+    def take(self) -> Cell | None:
+        while (cell := self.planner.take()) is not None:
+            stored = self.cache.load(self.key(cell)) if self.cache is not None else None
+            if stored is None:
+                return cell
+            self.record(CellOutcome(cell, stored[0], stored[1], cached=True))
+        return None
 
 
 def run_experiment(
@@ -207,11 +132,14 @@ def run_experiment(
 ) -> Results:
     """Run an experiment from a YAML path, a config mapping, or a loaded config.
 
+    Each model's configuration is chosen fold by fold on validation data carved out of
+    the training fold (see :mod:`recframe.selection`), then evaluated on the test fold.
     A cell that raises is recorded as failed (``Results.failures``); the others go on.
     With ``cache_dir``, finished cells are stored there as they finish and reused by the
     next run (unless ``rerun``). ``jobs`` overrides ``execution.jobs``. ``on_cell`` is
-    called with each outcome (cached ones first), the number done and the total.
-    Results come in plan order, whatever the backend or the order cells finished in.
+    called with each outcome, the number done and the total expected so far. Rows come
+    in one order (model, stage, candidate, fold, seed), whatever the backend or the order
+    cells finished in.
     """
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
@@ -220,44 +148,38 @@ def run_experiment(
     if config.execution.backend == "local":
         pool.start_workers_early()
     prepared = load_data(config)
-    data, splits = prepared.data, prepared.splits
-    cells = plan(config, len(splits))
-    data_print, split_print = data.fingerprint(), split_fingerprint(splits)
-    # keyed by identity: outcomes from worker processes hold copies of the cells
-    keys = {cell.identity: cell_key(cell_key_parts(config, cell, data_print, split_print)) for cell in cells}
+    data_print = prepared.data.fingerprint()
+    prints = {"test": split_fingerprint(prepared.splits), "validation": split_fingerprint(prepared.validation)}
     cache = CellCache(cache_dir) if cache_dir is not None else None
-    outcomes: dict[tuple[str, int | None, int, int], CellOutcome] = {}
-    for cell in cells:
-        stored = cache.load(keys[cell.identity]) if cache is not None and not rerun else None
-        if stored is not None:
-            outcomes[cell.identity] = CellOutcome(cell, stored[0], stored[1], cached=True)
-            if on_cell:
-                on_cell(outcomes[cell.identity], len(outcomes), len(cells))
-    todo = [cell for cell in cells if cell.identity not in outcomes]
-    for outcome in _backend(config, splits, todo, jobs):
+    planner = Planner(config, len(prepared.splits))
+    outcomes: dict[Identity, CellOutcome] = {}
+    keys: dict[Identity, str] = {}
+
+    def key(cell: Cell) -> str:
+        return keys.setdefault(cell.identity, cell_key(cell_key_parts(config, cell, data_print, prints)))
+
+    def record(outcome: CellOutcome) -> None:
         outcomes[outcome.cell.identity] = outcome
-        if cache is not None and outcome.error is None:
-            cache.store(keys[outcome.cell.identity], outcome.rows, outcome.per_user)
+        if cache is not None and outcome.error is None and not outcome.cached:
+            cache.store(key(outcome.cell), outcome.rows, outcome.per_user)
+        planner.finish(outcome)
         if on_cell:
-            on_cell(outcome, len(outcomes), len(cells))
-    rows: list[dict[str, Any]] = []
-    per_user: dict[tuple[str, int | None, int, int], pd.DataFrame] = {}
-    failures: list[Failure] = []
-    for cell in cells:  # plan order, whatever order the cells finished in
-        outcome = outcomes[cell.identity]
-        rows.extend(outcome.rows)
-        if outcome.error is not None:
-            failures.append(Failure(cell, outcome.error, outcome.traceback))
-        elif outcome.per_user is not None:
-            per_user[cell.identity] = outcome.per_user
-    table = pd.DataFrame(rows, columns=RESULT_COLUMNS)
+            on_cell(outcome, len(outcomes), max(planner.total, len(outcomes)))
+
+    feed = _Feed(planner, None if rerun else cache, key, record)
+    for outcome in _backend(config, prepared.folds_by_stage(), feed, jobs):
+        record(outcome)
+    ordered = sorted(outcomes.values(), key=lambda o: _order(config, o.cell))
+    table = pd.DataFrame([row for outcome in ordered for row in outcome.rows], columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
+    failures = [Failure(o.cell, o.error, o.traceback) for o in ordered if o.error is not None]
+    per_user = {o.cell.identity[:4]: o.per_user for o in ordered if o.per_user is not None and o.cell.stage == "test"}
     manifest = {
-        **describe_inputs(config, prepared, data_print, split_print),
+        **describe_inputs(config, prepared, data_print, prints["test"]),
         "repeats": config.repeats,
         "seeds": repeat_seeds(config.seed, config.repeats),
         "cells": {
-            "planned": len(cells),
+            "planned": len(outcomes),
             "failed": len(failures),
             "from_cache": sum(outcome.cached for outcome in outcomes.values()),
         },
@@ -271,12 +193,33 @@ def run_experiment(
             f"{len(cache.damaged)} damaged cache entries in {cache.directory} were ignored and recomputed "
             f"(first: {cache.damaged[0]})"
         )
-    return Results(config, table, manifest, per_user, failures, notes)
+    results = Results(config, table, manifest, per_user, failures, notes)
+    manifest["selection"] = results.selection_record()
+    return results
 
 
-def _backend(config: ExperimentConfig, splits: list[Split], cells: list[Cell], jobs: int) -> Iterator[CellOutcome]:
-    if not cells:
-        return iter(())
+def _selection_record(results: Results) -> dict[str, Any]:
+    config = results.config
+    resolved = config.resolved.get("selection")
+    if config.selection.validation is None:
+        return {"validation": None, "note": "selection: none: each model's configuration is chosen on the test folds"}
+    spaces = {m["name"]: m["search"] for m in config.resolved["models"] if m.get("search")}
+    choices = results.choices.drop_duplicates(["entry", "fold", "metric", "model", "k"])
+    return {
+        **(resolved if isinstance(resolved, dict) else {}),
+        "budget": config.budget,
+        "spaces": spaces,
+        "choices": json.loads(choices.to_json(orient="records")),
+        "trials": json.loads(results.history.to_json(orient="records")),
+    }
+
+
+def _order(config: ExperimentConfig, cell: Cell) -> tuple[int, int, int, int, int]:
+    entries = {entry.name: index for index, entry in enumerate(config.models)}
+    return entries[cell.variant.entry], cell.stage != "validation", cell.trial, cell.fold, cell.seed
+
+
+def _backend(config: ExperimentConfig, folds: Folds, source: CellSource, jobs: int) -> Iterator[CellOutcome]:
     if config.execution.backend == "dask":
-        return dask_backend.run_dask(config, splits, cells, jobs)
-    return pool.run_processes(config, splits, cells, min(jobs, len(cells)))
+        return dask_backend.run_dask(config, folds, source, jobs)
+    return pool.run_processes(config, folds, source, jobs)

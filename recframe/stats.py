@@ -70,6 +70,8 @@ def format_stats(stats: dict[str, Any], folds: list[dict[str, Any]], preprocessi
         lines.append("preprocessing  " + "  ".join(f"{k} {v:,}" for k, v in removed.items()))
     for fold in folds:
         extra = f"  test after drop {fold['test_after_drop']:,}" if "test_after_drop" in fold else ""
+        if "validation" in fold:
+            extra += f"  (train = {fold['validation']['train']:,} + validation {fold['validation']['validation']:,})"
         cold = f"{fold['cold_users']:,}  items {fold['cold_items']:,}"
         cold += f"  test interactions {fold['cold_test_interactions']:,}"
         lines.append(

@@ -5,6 +5,7 @@ Markdown, HTML and LaTeX. Renderers only format; what goes in a table is decided
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -24,6 +25,8 @@ class Table:
     frame: pd.DataFrame
     bold: set[tuple[int, str]] = field(default_factory=set)
     text_columns: tuple[str, ...] = ("model", "metric", "error", "definition")
+    #: leading columns that name a row, repeated when the terminal cuts the table in blocks
+    keys: int = 1
 
     def cells(self, emphasise: tuple[str, str]) -> list[list[str]]:
         """Rows of cell strings with bold cells wrapped in ``emphasise`` = (before, after)."""
@@ -36,19 +39,35 @@ class Table:
         ]
 
 
-def to_text(table: Table) -> str:
-    """An aligned plain-text table for the terminal; bold cells as ``*value*``."""
-    rows = [list(map(str, table.frame.columns)), *table.cells(("*", "*"))]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(table.frame.columns))]
+def to_text(table: Table, width: int | None = None) -> str:
+    """An aligned plain-text table for the terminal; bold cells as ``*value*``. A table
+    wider than ``width`` is cut into blocks of columns, each repeating the ``keys``
+    columns, and its title and caption are wrapped to ``width``."""
+    columns = list(table.frame.columns)
+    rows = [list(map(str, columns)), *table.cells(("*", "*"))]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+    keys = list(range(min(table.keys, len(columns))))
+    blocks: list[list[int]] = [[]]
+    for i in range(len(keys), len(columns)):
+        used = sum(widths[j] + 2 for j in [*keys, *blocks[-1], i]) - 2
+        if blocks[-1] and width is not None and used > width:
+            blocks.append([])
+        blocks[-1].append(i)
+    text = ["\n".join(_text_lines(table, rows, widths, [*keys, *block])) for block in blocks]
+    title, caption = (textwrap.fill(t, width) if width else t for t in (table.title, table.caption))
+    return f"{title}\n" + "\n\n".join(text) + f"\n{caption}\n"
+
+
+def _text_lines(table: Table, rows: list[list[str]], widths: list[int], shown: list[int]) -> list[str]:
+    columns = list(table.frame.columns)
     lines = [
         "  ".join(
-            cell.ljust(w) if column in table.text_columns else cell.rjust(w)
-            for cell, w, column in zip(row, widths, table.frame.columns, strict=True)
+            row[i].ljust(widths[i]) if columns[i] in table.text_columns else row[i].rjust(widths[i]) for i in shown
         ).rstrip()
         for row in rows
     ]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return f"{table.title}\n" + "\n".join(lines) + f"\n{table.caption}\n"
+    lines.insert(1, "  ".join("-" * widths[i] for i in shown))
+    return lines
 
 
 def _markdown_cell(value: str) -> str:
@@ -63,24 +82,34 @@ def to_markdown(table: Table, level: int = 3) -> str:
     return f"{'#' * level} {table.title}\n\n" + "\n".join([header, rule, *body]) + f"\n\n{table.caption}\n"
 
 
+def _html_cell(value: str, numeric: bool) -> str:
+    """Escaped; in a number column, a value stays with its interval (``±``, ``[low, high]``)
+    and a k with its rank when the cell wraps."""
+    if numeric:
+        value = value.replace(" ± ", "\u00a0±\u00a0").replace(", ", ",\u00a0")
+    return html.escape(value)
+
+
 def to_html(table: Table) -> str:
+    """A ``<table>`` in a box that scrolls sideways when it is wider than the page; cells
+    may wrap, except in the ``keys`` columns, and never inside a value with its interval."""
     columns = [str(c) for c in table.frame.columns]
     head = "".join(f"<th>{html.escape(c)}</th>" for c in columns)
     body = []
     for position, row in enumerate(table.frame.itertuples(index=False)):
         cells = []
-        for column, value in zip(columns, row, strict=True):
-            text = html.escape(str(value))
+        for index, (column, value) in enumerate(zip(columns, row, strict=True)):
+            kind = "left" if column in table.text_columns else "num"
+            text = _html_cell(str(value), kind == "num")
             if (position, column) in table.bold:
                 text = f"<strong>{text}</strong>"
-            align = "left" if column in table.text_columns else "num"
-            cells.append(f'<td class="{align}">{text}</td>')
+            cells.append(f'<td class="{kind}{" key" if index < table.keys else ""}">{text}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
     return (
-        f'<table id="{html.escape(table.key)}">\n<caption><b>{html.escape(table.title)}</b><br>'
+        f'<div class="table"><table id="{html.escape(table.key)}">\n<caption><b>{html.escape(table.title)}</b><br>'
         f"{html.escape(table.caption)}</caption>\n<thead><tr>{head}</tr></thead>\n<tbody>\n"
         + "\n".join(body)
-        + "\n</tbody>\n</table>\n"
+        + "\n</tbody>\n</table></div>\n"
     )
 
 

@@ -8,6 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from recframe import run_experiment
+from recframe.merge import ResultSet
+from recframe.report import write_results
+
 # Tests see only recframe's own entry points, whatever else is installed.
 os.environ["RECFRAME_DISABLE_PLUGIN_AUTOLOAD"] = "1"
 
@@ -86,3 +90,9 @@ def no_hang():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def write_run(config: dict[str, Any], directory: Path) -> Path:
+    """Run ``config`` and write its results folder at ``directory``, as ``recframe run`` does."""
+    result = ResultSet.from_results(run_experiment(config))
+    return write_results(result, result.leaderboard(), directory)

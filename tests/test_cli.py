@@ -22,13 +22,14 @@ def test_run_writes_every_result_file(tmp_path, write_yaml, small_config):
     assert done.returncode == 0, done.stderr
     folder = tmp_path / "out" / "small"
     assert sorted(p.name for p in folder.iterdir()) == [
-        ".recframe.json", "cells.csv", "comparisons.csv", "config.yaml", "leaderboard.csv", "leaderboard.md",
-        "manifest.json", "per_user.parquet", "plots", "report.html", "run.log",
+        ".recframe.json", "cells.csv", "choices.csv", "comparisons.csv", "config.yaml", "leaderboard.csv",
+        "leaderboard.md", "manifest.json", "per_user.parquet", "plots", "report.html", "run.log", "sweep.csv",
+        "trials.csv",
     ]  # fmt: skip
     cells = pd.read_csv(folder / "cells.csv")
     per_user = pd.read_parquet(folder / "per_user.parquet")
     svd = per_user[(per_user["model"] == "truncated-svd") & (per_user["k"] == 2) & (per_user["fold"] == 0)]
-    cell = cells[(cells["model"] == "truncated-svd") & (cells["k"] == 2) & (cells["fold"] == 0)]
+    cell = cells.query("model == 'truncated-svd' and k == 2 and fold == 0 and stage == 'test'")
     assert svd["NDCG@5"].mean() == pytest.approx(cell.loc[cell["metric"] == "NDCG@5", "value"].item())
     assert svd["user"].is_unique
     # per-user RMSE covers every test user; ranking metrics only users with a relevant item (NaN elsewhere)
@@ -123,7 +124,7 @@ def test_readme_plugin_example_runs(tmp_path, write_yaml, small_config):
     small_config["models"] = [{"type": "centered-svd"}, "global-mean"]
     done = recframe("run", str(write_yaml(small_config)), "--results-dir", str(tmp_path / "out"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    board = pd.read_csv(tmp_path / "out" / "small" / "leaderboard.csv")
+    board = pd.read_csv(tmp_path / "out" / "small" / "sweep.csv")  # every k on the test folds
     rmse = board[board["metric"] == "RMSE"].set_index(["model", "k"])["mean"]
     assert set(rmse.index.get_level_values("k").dropna()) == {2.0, 4.0}
     assert rmse[("centered-svd", 2.0)] < 3.0

@@ -62,10 +62,10 @@ def test_finished_cells_are_reused_and_only_changed_models_rerun(tmp_path, small
     assert all(o.cached for o in second_outcomes) and second.manifest["cells"]["from_cache"] == cells
     assert table(second).equals(table(first))
 
-    small_config["models"][0]["params"] = {"n_iter": 3}  # truncated-svd: 2 k x 3 folds change
+    small_config["models"][0]["params"] = {"n_iter": 3}  # truncated-svd: 2 k x 3 folds x 2 stages change
     run_experiment(small_config, cache_dir=tmp_path, on_cell=observed(third_outcomes))
     rerun = [o for o in third_outcomes if not o.cached]
-    assert len(rerun) == 6 and {o.cell.variant.type for o in rerun} == {"truncated-svd"}
+    assert len(rerun) == 12 and {o.cell.variant.type for o in rerun} == {"truncated-svd"}
 
     forced = []
     run_experiment(small_config, cache_dir=tmp_path, rerun=True, on_cell=observed(forced))

@@ -10,7 +10,15 @@ import scipy.stats
 
 from recframe.config import LeaderboardSpec
 from recframe.leaderboard import MetricInfo, aggregate, best_configurations, build
-from recframe.leaderboard_tables import NOT_DIFFERENT, k_pivot_table, layout, settings_table, summary_table
+from recframe.leaderboard_tables import (
+    NOT_DIFFERENT,
+    OPTIMISTIC,
+    k_pivot_table,
+    layout,
+    settings_table,
+    summary_table,
+    terminal_text,
+)
 
 METRICS = [MetricInfo("RMSE", "rating", False, "root mean squared error"), MetricInfo("NDCG@5", "ranking", True, "")]
 RMSE = {("svd", 2): [0.90, 0.94, 0.92], ("svd", 4): [0.88, 0.90, 0.89], ("bias", None): [0.93, 0.95, 0.94]}
@@ -155,6 +163,7 @@ def test_pivots_hold_every_model_x_k_with_best_and_not_different_marked():
     }
     for table in layout(result):
         assert "Aggregation: mean of fold means over 3 folds" in table.caption or table.key in ("costs", "metrics")
+        assert OPTIMISTIC in table.caption  # results without validation selection: chosen on the test folds
     summary = summary_table(result).frame.set_index("model")
     assert re.fullmatch(rf"0\.2700 ± 0\.\d{{4}}{NOT_DIFFERENT} \(k=4, #2\)", summary.loc["svd", "NDCG@5 ↑"])
     assert summary.loc["svd", "RMSE ↓"] == "0.8900 ± 0.0248 (k=4, #1)" and summary.loc["popular", "RMSE ↓"] == "n/a"
@@ -175,3 +184,9 @@ def test_numeric_leaderboard_has_statistics_ranks_tests_and_costs():
     assert not svd.loc["NDCG@5", "different_from_best"] and svd.loc["NDCG@5", "p_vs_best_holm"] >= 0.05
     assert svd.loc["RMSE", "fit_seconds"] == 2.0 and svd.loc["RMSE", "peak_memory_mb"] == 21.0
     assert svd.loc["RMSE", "cells"] == 3
+
+
+def test_terminal_cuts_wide_tables_into_blocks_that_repeat_the_row_names():
+    text = terminal_text(board(), width=40)
+    assert max(len(line) for line in text.splitlines()) <= 40
+    assert text.count("model ") >= 3 and "svd" in text.split("\n\n")[1]  # each block names its rows

@@ -54,7 +54,7 @@ def as_run(factory: type[Model], params: dict[str, Any], k: int | None = 8, seed
         ("surprise-nmf", {"n_epochs": 2.5}, "n_epochs: expected an integer (the default is 50), got 2.5"),
         ("implicit-als", {"iterations": 2.5}, "iterations: expected an integer (the default is 15), got 2.5"),
         ("implicit-als", {"scaling": "loud"}, "scaling: expected one of 'none', 'log', 'binary'"),
-        ("sgd-biased", {"epochs": -1}, "epochs: expected an int in the range [0, inf) (the default is 100), got -1"),
+        ("sgd-biased", {"epochs": -1}, "epochs: expected an int in the range [0, inf) (the default is 20), got -1"),
         ("sgd-biased", {"learning_rate": float("inf")}, "learning_rate: expected a float in the range (0.0, inf)"),
         ("sgd-biased", {"shuffle": 1}, "shuffle: expected true or false"),
         ("bias", {"reg_user": -1}, "reg_user: expected a float in the range [0.0, inf) (the default is 15.0), got -1"),

@@ -10,10 +10,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from conftest import write_run
 
-from recframe import cli, run_experiment
-from recframe.merge import ResultSet
-from recframe.report import write_results
+from recframe import cli
 
 CONFIG = {
     "name": "small",
@@ -44,11 +43,6 @@ class Half(recframe.Model):
 def recframe_register_models(register):
     register("half-mean", Half)
 """
-
-
-def write_run(config: dict, directory: Path) -> Path:
-    result = ResultSet.from_results(run_experiment(config))
-    return write_results(result, result.leaderboard(), directory)
 
 
 @pytest.fixture(scope="module")
@@ -82,10 +76,11 @@ def test_report_html_is_self_contained_with_every_table_plot_and_definition(fold
     page.close()
     text = " ".join(page.text)
     metrics = ["rmse", "precision-5", "precision-10", "recall-5", "recall-10", "coverage-5"]
-    expected = ["summary", *[f"{m}-{kind}" for m in metrics for kind in ("best", "k")], "costs", "settings", "metrics"]
+    per_metric = [f"{m}-{kind}" for m in metrics for kind in ("best", "k", "k-validation")]
+    expected = ["summary", "choices", "gap", *per_metric, "sweep-summary", "costs", "settings", "metrics"]
     assert page.tables == expected
     charts = sorted(p.stem for p in (folder / "plots").glob("*.svg"))
-    assert len(page.images) == len(charts) == len(metrics) + 2
+    assert len(page.images) == len(charts) == len(metrics) + 3  # + fit time, precision/recall, svd's search
     assert all(svg.startswith(b"<?xml") and b"<svg" in svg for svg in page.images.values())
     manifest = json.loads((folder / "manifest.json").read_text())
     for metric in manifest["metrics"]:
@@ -103,7 +98,7 @@ def test_plots_are_png_and_svg_with_the_chosen_k_marked(folder):
         assert (folder / "plots" / f"{chart}.png").stat().st_size > 10_000
     svg = (folder / "plots" / "coverage-5-vs-k.svg").read_text()
     assert "k (number of latent factors)" in svg and "Coverage@5 (higher is better)" in svg
-    assert re.search(r"truncated-svd \(best k=\d, overall best\)", svg)
+    assert re.search(r"truncated-svd \(chosen k: [24]/[24]\)", svg)  # each fold's k, in the legend
     assert "Recall@K" in (folder / "plots" / "precision-recall-at-k.svg").read_text()
 
 
@@ -135,7 +130,7 @@ def test_leaderboard_merges_a_model_added_later(folder, tmp_path, capsys):
     assert {"leaderboard.md", "leaderboard.tex", "leaderboard.csv", "plots"} <= {p.name for p in out.iterdir()}
     assert not (out / "report.html").exists()
     latex = (out / "leaderboard.tex").read_text()
-    assert latex.count(r"\begin{table}") == 16 and "half-mean" in latex
+    assert latex.count(r"\begin{table}") == 25 and "half-mean" in latex
     manifest = json.loads((out / "manifest.json").read_text())
     assert [run["experiment"] for run in manifest["merged_from"]] == ["small", "later"]
     assert cli.main(["leaderboard", str(out), "--quiet"]) == 0  # a merged directory can be rebuilt in place

@@ -38,7 +38,13 @@ class CountedBias(Bias):
 def recframe_register_models(register):
     register("counted-bias", CountedBias)
 '''
-VALUES = ["model", "k", "fold", "seed", "metric", "status", "value"]
+VALUES = ["model", "k", "fold", "seed", "stage", "trial", "metric", "status", "value"]
+GRID = {"type": "counted-bias", "grid": {"reg_user": [1, 2, 3, 4, 5, 6]}, "params": {"delay": 0.4}}
+SEARCH = {
+    "type": "counted-bias",
+    "params": {"delay": 0.4},
+    "search": {"method": "tpe", "trials": 6, "space": {"reg_user": {"float": [1, 6]}}},
+}
 
 
 def cells(directory):
@@ -46,18 +52,19 @@ def cells(directory):
 
 
 @pytest.mark.slow
-def test_kill_9_then_resume_recomputes_nothing_finished(tmp_path):
+@pytest.mark.parametrize("model", [GRID, SEARCH], ids=["grid", "tpe-search"])
+def test_kill_9_then_resume_recomputes_nothing_finished(tmp_path, model):
     (tmp_path / "counted.py").write_text(textwrap.dedent(COUNTING))
     config = {
         "name": "resumable",
         "plugins": ["counted.py"],
         "dataset": {"type": "synthetic", "params": {"n_users": 80, "n_items": 40, "ratings_per_user": 10}},
         "split": {"type": "kfold", "params": {"n_folds": 3}},
-        "models": [{"type": "counted-bias", "grid": {"reg_user": [1, 2, 3, 4, 5, 6]}, "params": {"delay": 0.4}}],
+        "models": [model],
         "metrics": ["rmse", "ndcg@5"],
     }
     (tmp_path / "experiment.yaml").write_text(yaml.safe_dump(config))
-    total = 18
+    total = 6 * 3 * 2  # 6 candidates x 3 folds, on validation and then (all of them: the oracle) on test
 
     def run(results, log, wait=True):
         environment = {**os.environ, "FIT_LOG": str(tmp_path / log)}

@@ -6,22 +6,31 @@ from recframe import ConfigError, DataError, load_config, run_experiment
 from recframe.leaderboard import aggregate
 from recframe.leaderboard_tables import settings_table
 from recframe.merge import ResultSet
-from recframe.runner import plan
+from recframe.selection import Planner
 
 
-def test_plan_is_models_x_grid_x_k_x_folds(small_config):
+def test_plan_is_models_x_grid_x_k_x_folds_and_validation_comes_first(small_config):
     small_config["models"][0]["grid"] = {"n_iter": [3, 5]}
-    config = load_config(small_config)
-    cells = plan(config, n_folds=3)
+    small_config["selection"] = "none"
+    planner = Planner(load_config(small_config), n_folds=3)
+    cells = list(iter(planner.take, None))
     # svd: 2 grid points x 2 k x 3 folds; three baselines x 1 x 3 folds
-    assert len(cells) == 2 * 2 * 3 + 3 * 3
+    assert len(cells) == 2 * 2 * 3 + 3 * 3 and {c.stage for c in cells} == {"test"}
     assert len({(c.variant.label, c.k, c.fold) for c in cells}) == len(cells)
+
+    del small_config["selection"]
+    planner = Planner(load_config(small_config), n_folds=3)
+    first = list(iter(planner.take, None))
+    assert len(first) == 4 * 3 + 3 * 3  # svd's candidates on validation; baselines (one candidate) on test
+    assert {c.stage for c in first if c.variant.type == "truncated-svd"} == {"validation"}
 
 
 def test_results_table_is_tidy_with_n_a_for_missing_capabilities(small_config):
     results = run_experiment(small_config)
     table = results.table
-    assert len(table) == (2 * 3 + 3 * 3) * 5
+    # svd: 2 k x 3 folds on validation and on test; three baselines x 3 folds on test; 5 metrics
+    assert len(table) == (2 * 3 + 2 * 3 + 3 * 3) * 5
+    assert (table.query("stage == 'validation'")["model"] == "truncated-svd").all()
     assert not results.failed
     popular = table[table["model"] == "most-popular"]
     assert (popular.query("kind == 'rating'")["status"] == "unavailable").all()

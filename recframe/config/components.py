@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 from recframe.config.checker import Checker, describe, is_int
-from recframe.config.specs import ComponentSpec, ModelVariant
+from recframe.config.specs import ComponentSpec, Dimension, ModelEntry, ModelVariant
 from recframe.limits import MAX_FACTORS
 from recframe.plugins import Plugins
 from recframe.registry import Kind, did_you_mean
 from recframe.yaml_source import KeyPath
 
 COMPONENT_KEYS = ("type", "params")
-MODEL_KEYS = ("type", "name", "params", "grid", "factors")
+MODEL_KEYS = ("type", "name", "params", "grid", "factors", "search")
 
 
 def param_names(factory: type) -> set[str] | None:
@@ -56,39 +56,44 @@ def check_params(
 
 
 def component(
-    check: Checker, plugins: Plugins, kind: Kind, value: Any, base: Path, key: str, allowed: tuple[str, ...]
+    check: Checker, plugins: Plugins, kind: Kind, value: Any, base: Path, path: KeyPath, allowed: tuple[str, ...]
 ) -> ComponentSpec:
     if isinstance(value, str):
         value = {"type": value}
-    spec = check.mapping(value, (key,), allowed)
+    spec = check.mapping(value, path, allowed)
     type_name = spec.get("type")
     if value is not None and not isinstance(type_name, str):
-        check.fail((key, "type"), f"expected the name of a {kind}, got {describe(type_name)}")
+        check.fail((*path, "type"), f"expected the name of a {kind}, got {describe(type_name)}")
         return ComponentSpec("", {})
     if type_name not in plugins.registry.entries[kind]:
         if type_name is not None:
-            check.fail((key, "type"), plugins.registry.unknown_message(kind, type_name))
+            check.fail((*path, "type"), plugins.registry.unknown_message(kind, type_name))
         return ComponentSpec(type_name or "", {})
     factory = plugins.registry.get(kind, type_name).factory
-    params = check_params(check, factory, spec.get("params"), (key, "params"), kind)
+    params = check_params(check, factory, spec.get("params"), (*path, "params"), kind)
     for name in getattr(factory, "path_params", ()):
         if isinstance(params.get(name), str):
             try:
                 params[name] = str(Path(os.path.normpath(base / Path(params[name]).expanduser())))
             except RuntimeError:  # '~' without a home directory
-                check.fail((key, "params", name), f"cannot expand '~' in {describe(params[name])}: no home directory")
+                check.fail((*path, "params", name), f"cannot expand '~' in {describe(params[name])}: no home directory")
     return ComponentSpec(type_name, params)
 
 
 def models(
-    check: Checker, plugins: Plugins, value: Any, global_factors: list[int] | None, seed: int
-) -> list[ModelVariant]:
+    check: Checker,
+    plugins: Plugins,
+    value: Any,
+    global_factors: list[int] | None,
+    seed: int,
+    budget_trials: int | None = None,
+) -> list[ModelEntry]:
     if value is None:
         return []
     if not isinstance(value, list) or not value:
         check.fail(("models",), f"expected a non-empty list of models, got {describe(value)}")
         return []
-    variants: list[ModelVariant] = []
+    entries: list[ModelEntry] = []
     labels: dict[str, int] = {}
     for index, raw in enumerate(value):
         path: KeyPath = ("models", index)
@@ -110,27 +115,98 @@ def models(
         labels[label] = index
         problems = len(check.problems)
         params = check_params(check, factory, spec.get("params"), (*path, "params"), "model", ("factors",))
-        grid = _grid(check, factory, spec.get("grid"), (*path, "grid"))
-        factors = _model_factors(check, factory, spec, path, global_factors)
-        if len(check.problems) > problems:
+        if "search" in spec:
+            entry = _searched(check, factory, spec, path, label, params, seed, budget_trials)
+        else:
+            grid = _grid(check, factory, spec.get("grid"), (*path, "grid"))
+            factors = _model_factors(check, factory, spec, path, global_factors)
+            entry = ModelEntry(label, type_name, params, tuple(_variants(label, type_name, params, grid, factors)))
+        if len(check.problems) > problems or entry is None:
             continue
-        for point in grid:
-            suffix = ", ".join(f"{k}={describe(v) if not isinstance(v, str) else v}" for k, v in point.items())
-            variant = ModelVariant(
+        for variant in entry.variants:
+            _check_values(check, factory, variant, path, seed)
+        entries.append(entry)
+    return entries
+
+
+def _variants(
+    label: str, type_name: str, params: dict[str, Any], grid: list[dict[str, Any]], factors: tuple[int | None, ...]
+) -> list[ModelVariant]:
+    variants = []
+    for point in grid:
+        suffix = ", ".join(f"{k}={describe(v) if not isinstance(v, str) else v}" for k, v in point.items())
+        variants.append(
+            ModelVariant(
                 label=f"{label}({suffix})" if suffix else label,
                 type=type_name,
                 params={**params, **point},
                 grid_point=point,
                 factors=factors,
+                model=label,
             )
-            _check_values(check, factory, variant, path, seed)
-            variants.append(variant)
+        )
     return variants
 
 
-def _check_values(check: Checker, factory: type, variant: ModelVariant, path: KeyPath, seed: int) -> None:
+def _searched(
+    check: Checker,
+    factory: type,
+    spec: dict[str, Any],
+    path: KeyPath,
+    label: str,
+    params: dict[str, Any],
+    seed: int,
+    budget_trials: int | None,
+) -> ModelEntry | None:
+    """A model with a ``search:`` block: a grid search becomes variants like ``grid:``; a
+    random or TPE search keeps its space, whose extremes and choices are checked now."""
+    from recframe.config.selection import search
+
+    for key in ("grid", "factors"):
+        if key in spec:
+            check.fail((*path, key), f"a model with 'search' takes its '{key}' from the search space; remove it")
+    found = search(check, factory, spec["search"], (*path, "search"), budget_trials)
+    if found is None:
+        return None
+    takes_factors = (param_names(factory) or {"factors"}) >= {"factors"}
+    dims = {d.name: d for d in found.space}
+    if takes_factors and "factors" not in dims:
+        check.fail(
+            (*path, "search", "space"), "expected a 'factors' dimension (k), e.g. factors: {int: [4, 256], log: true}"
+        )
+    if found.method == "grid":
+        others = [d for d in found.space if d.name != "factors"]
+        grid = [
+            dict(zip([d.name for d in others], combo, strict=True))
+            for combo in itertools.product(*(d.choices for d in others))
+        ]
+        factors = tuple(dims["factors"].choices) if "factors" in dims else (None,)
+        return ModelEntry(label, spec["type"], params, tuple(_variants(label, spec["type"], params, grid, factors)))
+    for extreme in _extremes(found.space):
+        point = {name: value for name, value in extreme.items() if name != "factors"}
+        variant = ModelVariant(label, spec["type"], {**params, **point}, point, (extreme.get("factors"),), label)
+        _check_values(check, factory, variant, (*path, "search", "space"), seed, space=True)
+    return ModelEntry(label, spec["type"], params, (), found)
+
+
+def _extremes(space: tuple[Dimension, ...]) -> list[dict[str, Any]]:
+    """Points of a space that put every dimension at its low end, then at its high end, and
+    every categorical choice once: what a trial may propose, checked before any runs."""
+    low = {d.name: d.choices[0] if d.choices else _number(d, d.low) for d in space}
+    high = {d.name: d.choices[-1] if d.choices else _number(d, d.high) for d in space}
+    choices = [{**low, d.name: choice} for d in space for choice in d.choices[1:-1]]
+    return [low, high, *choices]
+
+
+def _number(dimension: Dimension, value: float) -> int | float:
+    return int(value) if dimension.kind == "int" else value
+
+
+def _check_values(
+    check: Checker, factory: type, variant: ModelVariant, path: KeyPath, seed: int, space: bool = False
+) -> None:
     """The model's own check of one grid point's values (at its first k), each problem
-    reported at the key that set the value."""
+    reported at the key that set the value (``space``: a point of the search space at ``path``)."""
     checker = getattr(factory, "check_params", None)
     if checker is None:
         return
@@ -142,10 +218,14 @@ def _check_values(check: Checker, factory: type, variant: ModelVariant, path: Ke
         params["random_state"] = seed
     for problem in checker(params):
         name = problem.split(":", 1)[0].strip()
+        message = problem.split(":", 1)[-1].strip()
+        if space:
+            check.fail((*path, name) if name in variant.grid_point or name == "factors" else path, message)
+            continue
         where = "grid" if name in variant.grid_point else "params"
         key: KeyPath = (*path, where, name) if name in variant.params else path
         suffix = f" (grid point {variant.label})" if where == "grid" else ""
-        check.fail(key, f"{problem.split(':', 1)[-1].strip()}{suffix}")
+        check.fail(key, f"{message}{suffix}")
 
 
 def _grid(check: Checker, factory: type, value: Any, path: KeyPath) -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from recframe.config import components, sections
+from recframe.config import selection as choosing
 from recframe.config.checker import Checker, describe
 from recframe.config.specs import (
     COLD_START_POLICIES,
@@ -20,7 +21,9 @@ from recframe.config.specs import (
     EvaluationSpec,
     ExecutionSpec,
     LeaderboardSpec,
+    ModelEntry,
     ModelVariant,
+    SelectionSpec,
 )
 from recframe.errors import ConfigError, InputError, PluginError
 from recframe.limits import MAX_FACTORS, MAX_REPEATS, MAX_SEED
@@ -30,8 +33,8 @@ from recframe.plugins import Plugins, load_plugins
 from recframe.yaml_source import KeyPath, read_yaml
 
 TOP_LEVEL_KEYS = (
-    "name", "seed", "repeats", "plugins", "dataset", "split", "factors", "models", "metrics", "evaluation",
-    "leaderboard", "execution",
+    "name", "seed", "repeats", "plugins", "dataset", "split", "factors", "models", "metrics", "selection",
+    "budget", "evaluation", "leaderboard", "execution",
 )  # fmt: skip
 DATASET_KEYS = ("type", "params", "preprocess")
 SPLIT_KEYS = ("type", "params", "cold_start")
@@ -45,7 +48,7 @@ class ExperimentConfig:
     source: str
     dataset: ComponentSpec
     split: ComponentSpec
-    variants: list[ModelVariant]
+    models: list[ModelEntry]
     metrics: list[Metric]
     evaluation: EvaluationSpec
     plugin_files: list[Path]
@@ -54,9 +57,16 @@ class ExperimentConfig:
     repeats: int = 1
     leaderboard: LeaderboardSpec = field(default_factory=LeaderboardSpec)
     execution: ExecutionSpec = field(default_factory=ExecutionSpec)
+    selection: SelectionSpec = field(default_factory=SelectionSpec)
+    budget: int | None = None
     #: the validated input and the folder relative paths start from: all a worker
     #: process needs to rebuild this config (see :func:`reload_config`)
     reload_source: tuple[Any, str] = field(default=({}, "."), repr=False)
+
+    @property
+    def variants(self) -> list[ModelVariant]:
+        """Every grid variant of every model (a searched model has none until it runs)."""
+        return [variant for entry in self.models for variant in entry.variants]
 
 
 def reload_config(source: tuple[Any, str]) -> ExperimentConfig:
@@ -101,19 +111,24 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
         check.problems.append(f"{label}: plugins: {error}")
         raise ConfigError(check.problems) from None
 
-    dataset = components.component(check, plugins, "dataset", top.get("dataset"), base, "dataset", DATASET_KEYS)
+    dataset = components.component(check, plugins, "dataset", top.get("dataset"), base, ("dataset",), DATASET_KEYS)
     if isinstance(top.get("dataset"), Mapping) and "preprocess" in top["dataset"]:
         dataset = replace(dataset, preprocess=sections.preprocess(check, top["dataset"]["preprocess"]))
-    split = components.component(check, plugins, "splitter", top.get("split"), base, "split", SPLIT_KEYS)
+    split = components.component(check, plugins, "splitter", top.get("split"), base, ("split",), SPLIT_KEYS)
     if isinstance(top.get("split"), Mapping) and "cold_start" in top["split"]:
         policy = top["split"]["cold_start"]
         if check.choice(policy, ("split", "cold_start"), COLD_START_POLICIES):
             split = replace(split, cold_start=policy)
     global_factors = check.positive_ints(top["factors"], ("factors",), MAX_FACTORS) if "factors" in top else None
-    variants = components.models(check, plugins, top.get("models"), global_factors, seed or 0)
+    trials = choosing.budget(check, top.get("budget"))
+    models = components.models(check, plugins, top.get("models"), global_factors, seed or 0, trials)
     metrics = sections.metrics(check, plugins, top.get("metrics"))
+    selection = choosing.selection(check, plugins, top.get("selection"), split, metrics, base)
+    if selection.validation is None and any(entry.search for entry in models):
+        check.fail(("selection",), "a search (models[].search) chooses on validation data; remove 'selection: none'")
     evaluation = sections.evaluation(check, top.get("evaluation"))
-    leaderboard = sections.leaderboard(check, top.get("leaderboard"), variants)
+    labels = [entry.name for entry in models] + [v.label for entry in models for v in entry.variants]
+    leaderboard = sections.leaderboard(check, top.get("leaderboard"), labels)
     execution = sections.execution(check, top.get("execution"))
     if check.problems or seed is None or repeats is None:
         raise ConfigError(check.problems)
@@ -124,16 +139,35 @@ def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> E
         "plugins": [str(p) for p in plugin_files],
         "dataset": {"type": dataset.type, "params": dataset.params, "preprocess": vars(dataset.preprocess)},
         "split": {"type": split.type, "params": split.params, "cold_start": split.cold_start},
-        "models": [{"name": v.label, "type": v.type, "params": v.params, "factors": list(v.factors)} for v in variants],
+        "models": [_resolved_model(entry) for entry in models],
         "metrics": [m.label for m in metrics],
+        "selection": _resolved_selection(selection),
+        "budget": {"trials": trials} if trials else None,
         "evaluation": vars(evaluation),
         "leaderboard": vars(leaderboard),
         "execution": vars(execution),
     }
     return ExperimentConfig(
-        name, seed, label, dataset, split, variants, metrics, evaluation, plugin_files, plugins, resolved,
-        repeats, leaderboard, execution, (dict(data), str(base)),
+        name, seed, label, dataset, split, models, metrics, evaluation, plugin_files, plugins, resolved,
+        repeats, leaderboard, execution, selection, trials, (dict(data), str(base)),
     )  # fmt: skip
+
+
+def _resolved_model(entry: ModelEntry) -> dict[str, Any]:
+    if entry.search is not None:
+        space = {d.name: {d.kind: list(d.choices) or [d.low, d.high], "log": d.log} for d in entry.search.space}
+        search = {"method": entry.search.method, "trials": entry.search.trials, "space": space}
+        return {"name": entry.name, "type": entry.type, "params": entry.params, "search": search}
+    grid = {v.label: v.grid_point for v in entry.variants if v.grid_point}
+    factors = list(entry.variants[0].factors) if entry.variants else []
+    return {"name": entry.name, "type": entry.type, "params": entry.params, "grid": grid or None, "factors": factors}
+
+
+def _resolved_selection(selection: SelectionSpec) -> dict[str, Any] | str:
+    if selection.validation is None:
+        return "none"
+    validation = {"type": selection.validation.type, "params": selection.validation.params}
+    return {"validation": validation, "metric": list(selection.metrics), "oracle": selection.oracle}
 
 
 def _plugin_files(check: Checker, value: Any, base: Path) -> list[Path]:

@@ -13,7 +13,6 @@ from recframe.config.specs import (
     EvaluationSpec,
     ExecutionSpec,
     LeaderboardSpec,
-    ModelVariant,
     is_model_named,
 )
 from recframe.limits import MAX_BATCH_SIZE, MAX_CUTOFF, MAX_JOBS, MAX_MEMORY_BUDGET_MB, MAX_TIMEOUT_S
@@ -151,16 +150,15 @@ def execution(check: Checker, value: Any) -> ExecutionSpec:
     return ExecutionSpec(backend, jobs, threads, address, timeout)
 
 
-def leaderboard(check: Checker, value: Any, variants: list[ModelVariant]) -> LeaderboardSpec:
+def leaderboard(check: Checker, value: Any, labels: list[str]) -> LeaderboardSpec:
     path: KeyPath = ("leaderboard",)
     spec = check.mapping(value, path, LEADERBOARD_KEYS)
     problems = len(check.problems)
     baseline = spec.get("baseline")
     if baseline is not None:
-        labels = [v.label for v in variants]
         if not isinstance(baseline, str):
             check.fail((*path, "baseline"), f"expected a model name, got {describe(baseline)}")
-        elif variants and not any(is_model_named(label, baseline) for label in labels):
+        elif labels and not any(is_model_named(label, baseline) for label in labels):
             hint = did_you_mean(baseline, labels)
             check.fail(
                 (*path, "baseline"), f"no model is named {describe(baseline)};{hint} models: {', '.join(labels)}"[:300]

@@ -23,13 +23,68 @@ class ComponentSpec:
 
 @dataclass(frozen=True)
 class ModelVariant:
-    """One point of a model's hyperparameter grid, before k is applied."""
+    """One point of a model's hyperparameter grid (or one trial of its search), before k is applied."""
 
     label: str
     type: str
     params: dict[str, Any]
     grid_point: dict[str, Any]
     factors: tuple[int | None, ...]
+    model: str = ""  # the display name of the config's model entry it belongs to ("" = its label)
+
+    @property
+    def entry(self) -> str:
+        return self.model or self.label
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One axis of a search space: ``int`` or ``float`` in ``[low, high]`` (``log`` scale
+    or not), or one of ``choices``."""
+
+    name: str
+    kind: str  # int | float | categorical
+    low: float = 0.0
+    high: float = 0.0
+    log: bool = False
+    choices: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class SearchSpec:
+    """How a model's configurations are proposed: every point of its grid (``grid``), or
+    ``trials`` samples of ``space`` by Optuna's ``random`` or ``tpe`` sampler."""
+
+    method: str
+    trials: int
+    space: tuple[Dimension, ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    """One entry of the config's ``models:`` list: its grid variants, or a search."""
+
+    name: str
+    type: str
+    params: dict[str, Any]
+    variants: tuple[ModelVariant, ...]
+    search: SearchSpec | None = None
+
+
+@dataclass(frozen=True)
+class SelectionSpec:
+    """How each model's configuration is chosen (the ``selection:`` section).
+
+    ``validation``: the splitter carving validation data out of each training fold, or
+    None for ``selection: none`` (the test folds choose: optimistic). ``metrics``: the
+    labels of the metrics a choice is made for (the first is what a search optimises).
+    ``oracle``: also evaluate every candidate on the test folds, for the k sweep, the
+    test-selected (optimistic) table and the selection gap.
+    """
+
+    validation: ComponentSpec | None = None
+    metrics: tuple[str, ...] = ()
+    oracle: bool = True
 
 
 @dataclass(frozen=True)

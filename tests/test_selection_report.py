@@ -1,0 +1,238 @@
+"""How a leaderboard presents honest selection: the configurations chosen on validation
+first, the choices, the selection gap, the test-selected sweep labelled optimistic, the
+files, the plots, and old results folders (chosen on the test folds) still readable."""
+
+import copy
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import write_run
+
+from recframe import cli
+from recframe.board_text import OPTIMISTIC
+from recframe.leaderboard_tables import layout, terminal_text
+from recframe.merge import ResultSet, read_results
+from recframe.selection_tables import validation_split
+
+CONFIG = {
+    "name": "small",
+    "seed": 3,
+    "dataset": {"type": "synthetic", "params": {"n_users": 120, "n_items": 80, "ratings_per_user": 20}},
+    "split": {"type": "kfold", "params": {"n_folds": 3}},
+    "factors": [2, 4],
+    "models": [
+        {"type": "truncated-svd", "search": {"method": "random", "trials": 4, "space": {"factors": {"int": [2, 8]}}}},
+        {"type": "sklearn-nmf", "params": {"max_iter": 50}},
+        "bias",
+        "most-popular",
+        "global-mean",
+    ],
+    "metrics": ["rmse", "mae", "precision@5", "ndcg@5", "coverage@5"],
+}
+SEARCHED = ["truncated-svd", "sklearn-nmf"]
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> Path:
+    return write_run(CONFIG, tmp_path_factory.mktemp("results") / "small")
+
+
+@pytest.fixture(scope="module")
+def result(folder) -> ResultSet:
+    return read_results(folder)
+
+
+@pytest.fixture(scope="module")
+def tables(result) -> dict:
+    return {table.key: table for table in layout(result.leaderboard(), validation_split(result.configs))}
+
+
+def fold_ks(board, model: str, metric: str) -> str:
+    choices = board.choices
+    ks = choices[(choices["entry"] == model) & (choices["for_metric"] == metric)].sort_values("fold")["k"]
+    ks = [str(k) for k in ks]
+    return ks[0] if len(set(ks)) == 1 else "/".join(ks)
+
+
+def test_headline_comes_first_with_each_fold_chosen_k_rank_and_protocol(result, tables):
+    board = result.leaderboard()
+    headline = next(iter(tables.values()))
+    assert headline.key == "summary" and headline.title == "Each model, configuration chosen on validation"
+    cells = headline.frame.set_index("model")
+    for model in SEARCHED:
+        for metric in board.metrics:
+            text = cells.loc[model, f"{metric.label} {'↑' if metric.higher_is_better else '↓'}"]
+            rank = board.best.set_index(["metric", "model"]).loc[(metric.label, model), "rank"]
+            assert text.endswith(f" (k={fold_ks(board, model, metric.label)}, #{rank})"), text
+    assert re.search(r"\(k=\d/\d/\d, #\d\)", cells.loc["truncated-svd", "NDCG@5 ↑"])  # the folds chose apart
+    assert cells.loc["bias", "RMSE ↓"].endswith("(#1)")  # no k for a baseline
+    not_different = board.comparisons[(board.comparisons["reference"] == "best") & ~board.comparisons["significant"]]
+    for model, metric in zip(not_different["model"], not_different["metric"], strict=True):
+        assert "†" in cells.loc[model, next(c for c in cells.columns if c.startswith(f"{metric} "))]
+    caption = headline.caption
+    assert "chosen fold by fold on a user-holdout 10% validation split of each training fold" in caption
+    assert "by RMSE (rating metrics) and Precision@5 (ranking and catalog metrics)" in caption
+    assert "Aggregation: mean of fold means over 3 folds" in caption and "Wilcoxon signed-rank test" in caption
+
+
+def test_choices_list_every_fold_of_each_model_that_had_a_choice(result, tables):
+    board = result.leaderboard()
+    choices = tables["choices"].frame
+    assert list(choices.columns) == ["model", "fold", "chosen for", "k", "trial", "params", "validation score"]
+    assert set(choices["model"]) == set(SEARCHED)
+    for model in SEARCHED:
+        assert set(choices.loc[choices["model"] == model, "fold"]) == {"0", "1", "2"}
+    assert set(choices["chosen for"]) <= {"all metrics", "rating metrics", "ranking and catalog metrics"}
+    assert choices["validation score"].str.fullmatch(r"(RMSE|Precision@5) \d\.\d{4}(; Precision@5 \d\.\d{4})?").all()
+    svd = board.choices[(board.choices["entry"] == "truncated-svd") & (board.choices["fold"] == 1)]
+    assert set(choices.loc[(choices["model"] == "truncated-svd") & (choices["fold"] == "1"), "k"]) == {
+        str(k) for k in svd["k"]
+    }
+    assert "(bias, most-popular, global-mean) have nothing to choose" in tables["choices"].caption
+
+
+def test_gap_table_puts_the_optimistic_oracle_beside_the_chosen_result(result, tables):
+    board = result.leaderboard()
+    gap = tables["gap"].frame
+    assert list(gap.columns[:2]) == ["model", ""] and set(gap["model"]) == {*SEARCHED, ""}
+    assert gap[""].tolist()[:4] == ["chosen (test)", "oracle (test, optimistic)", "gap", "oracle"]
+    block = gap.iloc[4:8].set_index("")  # sklearn-nmf: its candidates are k = 2 and 4
+    assert gap["model"].iloc[4] == "sklearn-nmf"
+    for metric in board.metrics:
+        column = next(c for c in gap.columns if c.startswith(f"{metric.label} "))
+        chosen, oracle = (
+            float(block.loc["chosen (test)", column]),
+            float(block.loc["oracle (test, optimistic)", column]),
+        )
+        better = 1 if metric.higher_is_better else -1
+        assert better * (oracle - chosen) >= 0
+        assert float(block.loc["gap", column]) == pytest.approx(
+            better * (oracle - chosen), abs=2e-4
+        )  # rounded to 4 places
+        assert re.fullmatch(r"k=[24]", block.loc["oracle", column])
+    assert float(block.loc["gap", "Precision@5 ↑"]) > 0  # the folds chose k = 4, 4, 2; k = 2 was better on test
+    svd = gap.iloc[0:4].set_index("")
+    assert re.fullmatch(r"trial \d, k=\d, 1/3 folds", svd.loc["oracle", "RMSE ↓"])  # a trial is one fold's
+
+
+def test_test_selected_tables_are_secondary_and_say_optimistic(tables):
+    keys = list(tables)
+    assert keys.index("sweep-summary") > keys.index("coverage-5-k-validation")
+    sweep = tables["sweep-summary"]
+    assert sweep.title == "Each model at its best k (optimistic: k chosen on the test folds)"
+    for key in ("sweep-summary", "rmse-k", "settings"):
+        assert OPTIMISTIC in tables[key].caption
+    assert "trial" in " ".join(tables["rmse-k"].frame["model"])  # every candidate, tested
+    assert tables["ndcg-5-k-validation"].title == "NDCG@5 ↑ by model and k: validation"
+    assert set(tables["ndcg-5-k-validation"].frame["model"]) == {
+        "sklearn-nmf",
+        *(m for m in tables["rmse-k"].frame["model"] if m.startswith("truncated-svd(")),
+    }
+
+
+def test_terminal_prints_the_headline_and_the_gap_within_120_columns(result):
+    text = terminal_text(result.leaderboard(), validation_split(result.configs))
+    assert text.startswith("Each model, configuration chosen on validation\n")
+    assert "\nSelection gap\n" in text and "oracle (test, optimistic)" in text
+    assert max(len(line) for line in text.splitlines()) <= 120
+
+
+def test_files_hold_the_chosen_board_the_sweep_the_choices_and_the_trials(folder):
+    board = pd.read_csv(folder / "leaderboard.csv")
+    assert {"chosen_ks", "oracle_mean", "gap", "oracle_model", "rank", "p_vs_best_holm"} <= set(board.columns)
+    svd = board[(board["model"] == "truncated-svd") & (board["metric"] == "NDCG@5")]
+    assert len(svd) == 1 and re.fullmatch(r"\d/\d/\d", svd["chosen_ks"].item()) and pd.isna(svd["k"].item())
+    sweep = pd.read_csv(folder / "sweep.csv")
+    nmf = sweep[(sweep["model"] == "sklearn-nmf") & (sweep["metric"] == "RMSE")]
+    assert sorted(nmf["k"]) == [2, 4] and {"mean", "ci_low", "rank", "fit_seconds"} <= set(sweep.columns)
+    choices = pd.read_csv(folder / "choices.csv")
+    assert list(choices.columns) == [
+        "entry",
+        "fold",
+        "for_metric",
+        "metric",
+        "model",
+        "k",
+        "trial",
+        "validation",
+        "params",
+    ]
+    trials = pd.read_csv(folder / "trials.csv")
+    assert list(trials.columns) == ["entry", "fold", "trial", "model", "k", "metric", "value", "best"]
+    assert len(trials[trials["entry"] == "truncated-svd"]) == 3 * 4  # 3 folds x 4 trials
+
+
+class Page(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[str] = []
+        self.images: list[str] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attributes = dict(attrs)
+        if tag == "table":
+            self.tables.append(attributes["id"])
+        if tag == "img":
+            self.images.append(attributes["alt"])
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_report_shows_the_new_tables_and_each_searched_model_history(folder):
+    page = Page()
+    page.feed((folder / "report.html").read_text())
+    page.close()
+    assert page.tables[:3] == ["summary", "choices", "gap"] and "sweep-summary" in page.tables
+    assert {"rmse-k-validation", "coverage-5-k-validation"} <= set(page.tables)
+    assert {"Search history: truncated-svd", "Search history: sklearn-nmf"} <= set(page.images)
+    assert not any(image.startswith("Search history: bias") for image in page.images)  # one candidate
+    text = " ".join(page.text)
+    assert "Each model, configuration chosen on validation" in text and "user-holdout 10% validation split" in text
+    markdown = (folder / "leaderboard.md").read_text()
+    assert markdown.split("\n### ")[1].startswith("Each model, configuration chosen on validation")
+    assert "![Search history: truncated-svd](plots/search-history-truncated-svd.png)" in markdown
+    svg = (folder / "plots" / "rmse-vs-k.svg").read_text()
+    assert "validation RMSE (lower is better)" in svg and "k chosen at a fold" in svg
+    assert "sklearn-nmf (chosen k: 2/2/2)" in svg
+
+
+def test_a_folder_written_with_selection_is_rebuilt_in_place(folder, capsys):
+    before = {path.name for path in folder.iterdir()}
+    assert {"sweep.csv", "choices.csv", "trials.csv"} <= before
+    assert cli.main(["leaderboard", str(folder)]) == 0
+    assert capsys.readouterr().out.startswith("Each model, configuration chosen on validation")
+    assert {path.name for path in folder.iterdir()} == before
+
+
+def test_selection_none_says_optimistic_everywhere(tmp_path):
+    config = {**copy.deepcopy(CONFIG), "selection": "none", "models": ["truncated-svd", "bias"]}
+    folder = write_run(config, tmp_path / "small")
+    result = read_results(folder)
+    board = result.leaderboard()
+    assert board.selection == "test"
+    for table in layout(board):
+        assert "chosen on the test folds (optimistic" in table.caption, table.key
+    assert layout(board)[0].title == "Each model at its best k (optimistic: k chosen on the test folds)"
+    assert not {"sweep.csv", "choices.csv", "trials.csv"} & {path.name for path in folder.iterdir()}
+    assert "chosen on the test folds (optimistic" in (folder / "report.html").read_text()
+
+
+def test_an_old_results_folder_is_read_as_chosen_on_the_test_folds(tmp_path, capsys):
+    config = {**copy.deepcopy(CONFIG), "selection": "none", "models": ["truncated-svd", "bias"]}
+    folder = write_run(config, tmp_path / "old")
+    cells = pd.read_csv(folder / "cells.csv").drop(columns=["entry", "stage", "trial"])
+    cells.to_csv(folder / "cells.csv", index=False)
+    [resolved] = yaml.safe_load_all((folder / "config.yaml").read_text())
+    del resolved["selection"]
+    (folder / "config.yaml").write_text(yaml.safe_dump(resolved, sort_keys=False))
+    assert cli.main(["leaderboard", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "Each model at its best k (optimistic: k chosen on the test folds)" in printed
+    board = pd.read_csv(folder / "leaderboard.csv")
+    assert set(board.loc[board["model"] == "truncated-svd", "k"]) == {2, 4}
