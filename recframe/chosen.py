@@ -100,28 +100,44 @@ def _is_candidate(frame: pd.DataFrame, choice: dict[str, Any]) -> pd.Series:
     return mask & (frame["k"].isna() if pd.isna(choice["k"]) else frame["k"] == choice["k"])
 
 
-def oracle_gap(chosen: pd.DataFrame, sweep: pd.DataFrame, table: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:
-    """Per model and metric: the chosen configurations' test mean, the best test mean of
-    any of its candidates (the oracle: chosen on the test folds, optimistic), and the gap,
-    oracle minus chosen in the metric's better direction (>= 0 when the choice was
-    worse on test than the best candidate). Missing where not every candidate was tested."""
+def oracle_gap(chosen: pd.DataFrame, table: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:
+    """Per model and metric: the chosen configurations' test mean; the oracle's, which at
+    each fold takes the candidate with the best test value (the choice made on the test
+    folds: optimistic), averaged over folds like the chosen ones; and the gap, oracle minus
+    chosen in the metric's better direction (>= 0: the chosen candidate is one of those
+    the oracle chooses from). ``oracle_model`` names each fold's oracle candidate.
+    Missing where not every candidate was tested (``selection.oracle: false``)."""
     tests = stage(table, "test").assign(entry=lambda t: entries(t))
-    owner = tests.drop_duplicates("model").set_index("model")["entry"]
+    ok = tests[(tests["status"] == "ok") & tests["value"].notna()]
     tested = tests.groupby("entry")["model"].nunique()
     validated = stage(table, "validation").assign(entry=lambda t: entries(t)).groupby("entry")["model"].nunique()
+    keys = ["entry", "metric", "fold", "model", "k"]
+    per_fold = ok.groupby(keys, sort=False, dropna=False)["value"].mean().reset_index()
     rows = []
-    ok = sweep[sweep["status"] == "ok"].assign(entry=lambda s: s["model"].map(owner))
     item: Any
     for item in chosen[chosen["status"] == "ok"].to_dict("records"):
         model, metric, mean = str(item["model"]), str(item["metric"]), float(item["mean"])
-        candidates = ok[(ok["entry"] == model) & (ok["metric"] == metric)]
+        candidates = per_fold[(per_fold["entry"] == model) & (per_fold["metric"] == metric)]
         if candidates.empty or tested.get(model, 0) < validated.get(model, 0):  # not every candidate was tested
             rows.append([model, metric, mean, np.nan, np.nan, pd.NA])
             continue
         sign = 1.0 if higher[metric] else -1.0
-        best = candidates.iloc[int(np.argmax(sign * candidates["mean"].to_numpy()))]
-        rows.append([model, metric, mean, best["mean"], sign * (best["mean"] - mean), best["model"]])
+        best = candidates.loc[(sign * candidates["value"]).groupby(candidates["fold"]).idxmax()]
+        oracle = float(best["value"].mean())
+        described = [_candidate_text(model, c["model"], c["k"]) for c in best.sort_values("fold").to_dict("records")]
+        names = described[0] if len(set(described)) == 1 else " / ".join(described)
+        rows.append([model, metric, mean, oracle, sign * (oracle - mean), names])
     return pd.DataFrame(rows, columns=["model", "metric", "chosen", "oracle", "gap", "oracle_model"])
+
+
+def _candidate_text(entry: str, label: Any, k: Any) -> str:
+    """A candidate for a table: its parameters (what its label adds to the model's name) and k."""
+    label = str(label)
+    parts = [label[len(entry) + 1 : -1]] if label.startswith(f"{entry}(") and label.endswith(")") else []
+    if parts and parts[0].startswith("trial "):  # a trial's parameters are in trials.csv
+        parts = [parts[0].split(",")[0]]
+    parts += [] if pd.isna(k) else [f"k={k}"]
+    return ", ".join(parts) or "–"
 
 
 def history(table: pd.DataFrame, picked: pd.DataFrame, higher: dict[str, bool]) -> pd.DataFrame:

@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -123,8 +123,8 @@ def best_configurations(summary: pd.DataFrame, metrics: Sequence[MetricInfo]) ->
     status and no rank. Rows are ordered by metric, then rank."""
     labels = [m.label for m in metrics]
     rows = summary[summary["metric"].isin(labels)]
-    sign = rows["metric"].map({m.label: -1.0 if m.higher_is_better else 1.0 for m in metrics})
-    ranked = rows.assign(score=sign * rows["mean"])
+    sign = rows["metric"].map({m.label: -1.0 if m.higher_is_better else 1.0 for m in metrics}).astype(float)
+    ranked = rows.assign(score=sign * rows["mean"].astype(float))
     ranked = ranked[(ranked["status"] == "ok") & ranked["score"].notna()]
     best = ranked.sort_values("score", kind="mergesort").drop_duplicates(["metric", "model"])
     best = best.assign(rank=best.groupby("metric")["score"].rank(method="min").astype("Int64"))
@@ -224,6 +224,7 @@ def build(
     metrics: Sequence[MetricInfo],
     spec: LeaderboardSpec,
     selection: Sequence[str] | None = None,
+    searched: Collection[str] = (),
 ) -> Leaderboard:
     """The leaderboard of a results table (``Results.table`` or cells.csv), for the
     ``metrics`` present in it.
@@ -232,6 +233,9 @@ def build(
     data; the board then holds the chosen configurations' test results, with the
     test-selected sweep, the gap and the history beside them. None: every test row
     competes and the best test mean is each model's (``selection`` "test": optimistic).
+    ``searched``: models whose candidates were trials of a search: their trials differ
+    from fold to fold, so they have no k sweep (``board.sweep`` holds the other models;
+    their oracle is in ``board.gap``, their trials in ``board.history``).
     """
     tests = chosen.stage(table, "test")
     if selection is None or (chosen.stage(table, "validation").empty and "entry" not in table.columns):
@@ -242,10 +246,14 @@ def build(
     picked = chosen.fold_choices(table, list(selection), [m.label for m in infos], higher)
     chosen_table, chosen_users = chosen.chosen_results(table, per_user, picked)
     board = _board(chosen_table, chosen_users, metrics, spec)
-    sweep = _board(tests, per_user, metrics, spec)
+    owners = chosen.entries(tests)
+    sweep = _board(tests[~owners.isin(searched)], per_user, metrics, spec, compare=False)
+    trials = owners.isin(searched)  # their cost per cell, over all trials
+    sweep.costs = cell_costs(tests.assign(model=owners.where(trials, tests["model"]), k=tests["k"].mask(trials)))
     board.selection, board.choices, board.sweep = "validation", picked, sweep
-    board.gap = chosen.oracle_gap(board.summary, sweep.summary, table, higher)
-    board.validation = aggregate(chosen.stage(table, "validation"))
+    board.gap = chosen.oracle_gap(board.summary, table, higher)
+    validation = chosen.stage(table, "validation")
+    board.validation = aggregate(validation[~chosen.entries(validation).isin(searched)])
     board.history = chosen.history(table, picked, higher)
     board.failures = sweep.failures if chosen.stage(table, "validation").empty else _failures(table)
     return board
@@ -257,8 +265,13 @@ def _failures(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _board(
-    table: pd.DataFrame, per_user: pd.DataFrame | None, metrics: Sequence[MetricInfo], spec: LeaderboardSpec
+    table: pd.DataFrame,
+    per_user: pd.DataFrame | None,
+    metrics: Sequence[MetricInfo],
+    spec: LeaderboardSpec,
+    compare: bool = True,
 ) -> Leaderboard:
+    """A board of ``table``'s rows; ``compare``: with the paired tests against the best."""
     present = set(table["metric"])
     infos = [m for m in metrics if m.label in present]
     summary = aggregate(table, per_user, spec.aggregation)
@@ -269,7 +282,7 @@ def _board(
         spec=spec,
         summary=summary,
         best=best,
-        comparisons=significance(per_user, best, infos, spec),
+        comparisons=significance(per_user if compare else None, best, infos, spec),
         costs=cell_costs(table),
         folds=int(table["fold"].nunique()),
         seeds=int(seeds.max()) if len(seeds) else 0,

@@ -47,7 +47,7 @@ class ResultSet:
                 ),
             ]
         )
-        return cls(results.table, results.per_user_table(), results.manifest, [results.config.resolved], log)
+        return cls(results.table, _kept_users(results), results.manifest, [results.config.resolved], log)
 
     @property
     def name(self) -> str:
@@ -67,8 +67,29 @@ class ResultSet:
             return None
         return [str(label) for label in section.get("metric", [])]
 
+    @property
+    def searched(self) -> set[str]:
+        """The models whose candidates were trials of a search, in any of the configs."""
+        return {str(m.get("name")) for config in self.configs for m in config.get("models", []) if m.get("search")}
+
     def leaderboard(self) -> Leaderboard:
-        return build(self.table, self.per_user, metric_infos(self.manifest), self.spec, self.selection)
+        infos = metric_infos(self.manifest)
+        return build(self.table, self.per_user, infos, self.spec, self.selection, self.searched)
+
+
+def _kept_users(results: Results) -> pd.DataFrame:
+    """The per-user values a results folder keeps: every candidate of a grid, but of a
+    search only the chosen trials (the others' test values are in cells.csv; their users
+    would only weigh the folder down, e.g. 15 of 16 MB for six searched ML-100K models)."""
+    per_user = results.per_user_table()
+    searched = {entry.name for entry in results.config.models if entry.search is not None}
+    if per_user.empty or not searched:
+        return per_user
+    chosen = set(zip(results.choices["model"], results.choices["fold"], strict=True))
+    owner = results.table.drop_duplicates("model").set_index("model")["entry"]
+    trial = per_user["model"].map(owner).isin(searched)
+    keep = ~trial | pd.Series([pair in chosen for pair in zip(per_user["model"], per_user["fold"], strict=True)])
+    return per_user[keep.to_numpy()].reset_index(drop=True)
 
 
 def read_results(directory: Path) -> ResultSet:

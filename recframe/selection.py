@@ -9,7 +9,7 @@ on its test part. The test data are never read before the choice. :class:`Planne
 hands out the cells of all of them as they become runnable, so trials of different
 models and folds run in parallel while each search stays sequential (and deterministic).
 
-:func:`choose` is the one rule, used here and by the leaderboard (which recomputes the
+:func:`choices` is the one rule, used here and by the leaderboard (which recomputes the
 choices from the validation rows of ``cells.csv``): the best mean validation value,
 ties to the smaller k, then to the first listed candidate.
 """
@@ -43,20 +43,6 @@ def selection_metric(produced: set[str], wanted: Sequence[str], metrics: Sequenc
     return None
 
 
-def choose(rows: pd.DataFrame, metric: str, higher_is_better: bool) -> pd.Series | None:
-    """Among validation ``rows`` of one model at one fold (columns model, k, trial, metric,
-    value, status), the candidate whose mean ``metric`` is best; None when none has one."""
-    scored = rows[(rows["metric"] == metric) & (rows["status"] == "ok") & rows["value"].notna()]
-    if scored.empty:
-        return None
-    means = scored.groupby(["model", "trial"], sort=False, dropna=False).agg(value=("value", "mean"), k=("k", "first"))
-    means = means.reset_index()
-    means = means.assign(
-        score=-means["value"] if higher_is_better else means["value"], small_k=means["k"].fillna(0).astype(float)
-    )
-    return means.sort_values(["score", "small_k", "trial"], kind="mergesort").iloc[0]
-
-
 def stand_in(label: str, wanted: Sequence[str], kinds: dict[str, str]) -> str:
     """The selection metric a column is chosen by: itself when it is a selection metric,
     else the first selection metric of its kind (catalog metrics count as ranking ones:
@@ -71,19 +57,30 @@ def stand_in(label: str, wanted: Sequence[str], kinds: dict[str, str]) -> str:
 def choices(
     validation: pd.DataFrame, wanted: Sequence[str], metrics: Sequence[str], higher: dict[str, bool]
 ) -> pd.DataFrame:
-    """Every model's choice at every fold, for every metric of ``metrics``: the candidate
-    chosen by the selection metric that stands for it (see :func:`stand_in`), with the
-    metric actually used and its validation value."""
+    """Every model's choice at every fold, for every metric of ``metrics``: among the
+    validation rows of the model at that fold, the candidate with the best mean value of
+    the selection metric that stands for it (see :func:`stand_in`, :func:`selection_metric`),
+    ties to the smaller k, then to the first listed; with the metric actually used and
+    the candidate's validation value."""
     kinds = dict(zip(validation["metric"], validation["kind"], strict=True)) if "kind" in validation else {}
+    scored = validation[(validation["status"] == "ok") & validation["value"].notna()]
+    if scored.empty:  # every candidate failed (or scored nothing): no choice
+        return pd.DataFrame(columns=CHOICE_COLUMNS)
+    keys = ["entry", "fold", "model", "trial", "metric"]
+    means = scored.groupby(keys, sort=False, dropna=False).agg(value=("value", "mean"), k=("k", "first")).reset_index()
+    sign = means["metric"].map(lambda label: -1.0 if higher[label] else 1.0)
+    means = means.assign(score=sign * means["value"], small_k=means["k"].astype(float).fillna(0))
+    best = means.sort_values(["score", "small_k", "trial"], kind="mergesort").drop_duplicates(
+        ["entry", "fold", "metric"]
+    )
+    winners = {(r["entry"], r["fold"], r["metric"]): r for r in best.to_dict("records")}
     found = []
-    for (entry, fold), rows in validation.groupby(["entry", "fold"], sort=False):
-        produced = set(rows.loc[rows["status"] == "ok", "metric"])
+    for (entry, fold), produced in means.groupby(["entry", "fold"], sort=False)["metric"]:
         for label in metrics:
-            chosen_by = stand_in(label, wanted, kinds)
-            used = selection_metric(produced, [chosen_by, *wanted], metrics)
-            best = choose(rows, used, higher[used]) if used is not None else None
-            if best is not None:
-                found.append([entry, fold, label, used, best["model"], best["k"], best["trial"], best["value"]])
+            used = selection_metric(set(produced), [stand_in(label, wanted, kinds), *wanted], metrics)
+            if used is not None:
+                won = winners[entry, fold, used]
+                found.append([entry, fold, label, used, won["model"], won["k"], won["trial"], won["value"]])
     return pd.DataFrame(found, columns=CHOICE_COLUMNS)
 
 

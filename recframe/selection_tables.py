@@ -102,19 +102,6 @@ def choices_table(board: Leaderboard) -> Table:
     return Table("choices", "Chosen configurations", caption, pd.DataFrame(records, columns=columns), text_columns=text)
 
 
-def _oracle_text(board: Leaderboard, model: str, metric: str, oracle: str) -> str:
-    """The candidate the test folds would have chosen: its parameters (``trial 3``,
-    ``alpha_W=0.01``), its k, and the folds it was tested on when fewer than all (a search
-    proposes other trials at other folds)."""
-    best = (board.sweep or board).best
-    rows = best[(best["model"] == oracle) & (best["metric"] == metric)]
-    parts = [oracle[len(model) + 1 : -1]] if oracle.startswith(f"{model}(") else []
-    if not rows.empty:
-        k, n = rows["k"].iloc[0], int(rows["n"].iloc[0])
-        parts += ([] if pd.isna(k) else [f"k={k}"]) + ([f"{n}/{board.folds} folds"] if n < board.folds else [])
-    return ", ".join(parts) or oracle
-
-
 def gap_table(board: Leaderboard) -> Table:
     """Per model with a choice, four rows: the chosen configurations' test mean per
     metric, the oracle's (the best candidate on the test folds), the gap between them and
@@ -131,10 +118,11 @@ def gap_table(board: Leaderboard) -> Table:
             records.append(record)
     caption = (
         "chosen: the test mean of the configurations chosen on validation (the first table). oracle (optimistic): "
-        "the best test mean of any of the model's candidates, i.e. k and parameters chosen on the test folds, and "
-        "which candidate that is. gap: oracle minus chosen in the metric's better direction, what choosing on the "
-        "test folds would have added; it can be negative, as each fold chooses on its own while the oracle is one "
-        "candidate for every fold. –: no value, or not every candidate was tested (selection.oracle: false)."
+        "at each fold, the candidate with the best test value (k and parameters chosen on the test folds), averaged "
+        "over the folds like the chosen ones; its configuration, per fold when they differ. gap: oracle minus chosen "
+        "in the metric's better direction, what choosing on the test folds would have added (never negative: the "
+        "chosen candidate is among those the oracle picks from). –: no value, or not every candidate was tested "
+        "(selection.oracle: false)."
         f"{_single(board)}"
     )
     frame = pd.DataFrame(records, columns=["model", "", *(f"{m.label} {arrow(m)}" for m in board.metrics)])
@@ -145,7 +133,7 @@ def _gap_text(board: Leaderboard, model: str, metric: str, field: str, value: An
     if pd.isna(value):
         return "–"
     if field == "oracle_model":
-        return _oracle_text(board, model, metric, str(value))
+        return str(value)
     return signed(float(value)) if field == "gap" else value_text(float(value))
 
 

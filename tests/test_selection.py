@@ -125,8 +125,8 @@ def test_selecting_40_noise_variants_on_test_is_optimistic_and_on_validation_is_
     chosen = board.summary.query("metric == 'NDCG@10'").iloc[0]  # a variant per fold, picked on validation
     assert oracle["mean"] > noise_mean + 1.5 * spread  # the maximum of 40 noisy means is biased upward
     assert chosen["ci_low"] <= noise_mean <= chosen["ci_high"]  # an honest choice is just noise
-    gap = board.gap.query("metric == 'NDCG@10'").iloc[0]
-    assert gap["gap"] == pytest.approx(oracle["mean"] - chosen["mean"]) and gap["gap"] > 0
+    gap = board.gap.query("metric == 'NDCG@10'").iloc[0]  # the oracle at each fold: its best variant on test
+    assert gap["oracle"] >= oracle["mean"] and gap["gap"] == pytest.approx(gap["oracle"] - chosen["mean"])
 
 
 def test_the_test_folds_are_never_read_before_the_choice(plugin):

@@ -113,10 +113,10 @@ def test_gap_table_puts_the_optimistic_oracle_beside_the_chosen_result(result, t
         assert float(block.loc["gap", column]) == pytest.approx(
             better * (oracle - chosen), abs=2e-4
         )  # rounded to 4 places
-        assert re.fullmatch(r"k=[24]", block.loc["oracle", column])
+        assert re.fullmatch(r"k=[24]( / k=[24])*", block.loc["oracle", column])  # each fold's best on test
     assert float(block.loc["gap", "Precision@5 ↑"]) > 0  # the folds chose k = 4, 4, 2; k = 2 was better on test
     svd = gap.iloc[0:4].set_index("")
-    assert re.fullmatch(r"trial \d, k=\d, 1/3 folds", svd.loc["oracle", "RMSE ↓"])  # a trial is one fold's
+    assert re.fullmatch(r"trial \d, k=\d( / trial \d, k=\d)*", svd.loc["oracle", "RMSE ↓"])  # per fold
 
 
 def test_test_selected_tables_are_secondary_and_say_optimistic(tables):
@@ -126,12 +126,10 @@ def test_test_selected_tables_are_secondary_and_say_optimistic(tables):
     assert sweep.title == "Each model at its best k (optimistic: k chosen on the test folds)"
     for key in ("sweep-summary", "rmse-k", "settings"):
         assert OPTIMISTIC in tables[key].caption
-    assert "trial" in " ".join(tables["rmse-k"].frame["model"])  # every candidate, tested
+    # a search's trials differ from fold to fold: no k sweep, in trials.csv and its history plot instead
+    assert "trial" not in " ".join(tables["rmse-k"].frame["model"])
     assert tables["ndcg-5-k-validation"].title == "NDCG@5 ↑ by model and k: validation"
-    assert set(tables["ndcg-5-k-validation"].frame["model"]) == {
-        "sklearn-nmf",
-        *(m for m in tables["rmse-k"].frame["model"] if m.startswith("truncated-svd(")),
-    }
+    assert set(tables["ndcg-5-k-validation"].frame["model"]) == {"sklearn-nmf"}
 
 
 def test_terminal_prints_the_headline_and_the_gap_within_120_columns(result):
