@@ -43,7 +43,8 @@ class MovieLensLatestSmall(Dataset):
 class HetRecLastFM(Dataset):
     """HetRec 2011 Last.fm 2K: play counts of 17,632 artists by 1,892 users (implicit
     feedback, ``user_artists.dat``), artist names from ``artists.dat``. Values are raw
-    play counts: add ``preprocess: {transform: log1p}`` or ``binarize`` as needed."""
+    play counts: add ``preprocess: {transform: log1p}`` or ``binarize`` as needed; after
+    ``log1p``, ``evaluation.relevance_threshold`` is on that scale (3.0 is about 20 plays)."""
 
     path_params: ClassVar[tuple[str, ...]] = ("path",)
 
