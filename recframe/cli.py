@@ -48,11 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         help="cells at once (default: execution.jobs, else cores / threads)",
     )
     run.add_argument("--rerun", action="store_true", help="recompute every cell, ignoring cached ones")
+    run.add_argument("--wide", action="store_true", help="print every setting, not only each model's result")
     board = command("leaderboard", "rebuild a results directory's leaderboard, or merge runs on one dataset and split")
     board.add_argument("directories", nargs="+", type=Path, metavar="DIR", help="results directories")
     board.add_argument("--out", type=Path, help="output directory (default: DIR, when only one is given)")
     board.add_argument("--format", help="comma-separated, of markdown, csv, html, latex (default: markdown,csv,html)")
     board.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
+    board.add_argument("--wide", action="store_true", help="print every setting, not only each model's result")
     validate = command("validate", "check an experiment config without running it")
     validate.add_argument("config", type=Path)
     command("plugins", "list datasets, splitters, models and metrics, and blocked plugins")

@@ -15,6 +15,8 @@ from recframe import explain, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError, clip
+from recframe.execution import resolve_jobs
+from recframe.leaderboard import Leaderboard
 from recframe.leaderboard_tables import terminal_text
 from recframe.merge import ResultSet, merge_results, read_results
 from recframe.paths import is_regular_file, output_folder
@@ -27,6 +29,7 @@ from recframe.report import DEFAULT_FORMATS, FORMATS, check_target, results_dire
 from recframe.runner import run_experiment
 from recframe.selection_tables import validation_split
 from recframe.stats import dataset_stats, format_stats
+from recframe.terminal import stdout_is_terminal, terminal_width
 from recframe.yaml_source import parse_yaml
 
 
@@ -34,21 +37,28 @@ def note(text: str) -> None:
     print(f"recframe: note: {text}", file=sys.stderr)
 
 
+def print_board(board: Leaderboard, split: str | None, wide: bool) -> None:
+    """The leaderboard on standard output, fitted to its width; bold only on a terminal."""
+    print(terminal_text(board, split, terminal_width(), wide, stdout_is_terminal()), end="")
+
+
 def run(args: argparse.Namespace) -> int:
     config = load_config(args.config)
     root = output_folder(args.results_dir, "--results-dir")
     target = check_target(results_directory(root, config.name))
     cache = CellCache(root / ".cache" / config.name)
-    progress = Progress(quiet=args.quiet)
     with cache.locked():  # a second run on the same results is refused while this one runs
-        results = run_experiment(config, cache.directory, args.rerun, args.jobs, on_cell=progress)
+        with Progress(quiet=args.quiet, jobs=resolve_jobs(config, args.jobs)) as progress:
+            results = run_experiment(
+                config, cache.directory, args.rerun, args.jobs, on_cell=progress, on_start=progress.on_start
+            )
         for text in results.notes:
             note(text)
         result = ResultSet.from_results(results, progress.log)
         board = result.leaderboard()
         write_results(result, board, target)
     if not args.quiet:
-        print(terminal_text(board, validation_split(result.configs)))
+        print_board(board, validation_split(result.configs), args.wide)
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -79,7 +89,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     board = result.leaderboard()
     write_results(result, board, target, formats)
     if not args.quiet:
-        print(terminal_text(board, validation_split(result.configs)))
+        print_board(board, validation_split(result.configs), args.wide)
         print(f"leaderboard written to {target}")
     return 0
 

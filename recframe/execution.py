@@ -129,6 +129,11 @@ def default_jobs(threads: int) -> int:
     return max(1, cores() // threads)
 
 
+def resolve_jobs(config: ExperimentConfig, jobs: int | None = None) -> int:
+    """Cells at once: ``jobs`` (``--jobs``), else ``execution.jobs``, else :func:`default_jobs`."""
+    return jobs or config.execution.jobs or default_jobs(config.execution.threads)
+
+
 def limit_threads(threads: int) -> None:
     """Cap BLAS/OpenMP (threadpoolctl) and numba at ``threads`` in this process, for good."""
     import numba

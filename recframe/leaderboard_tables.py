@@ -39,7 +39,7 @@ from recframe.board_text import (
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.selection_tables import choices_table, gap_table, validation_pivot_table
 from recframe.significance import EFFECT_NAMES
-from recframe.tables import Table, to_text
+from recframe.tables import Table
 
 TERMINAL_WIDTH = 120
 
@@ -96,7 +96,7 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
         record = {
             "rank": str(row["rank"]) if ranked else "–",
             "model": row["model"],
-            "k": shown_k(board, row["model"], metric.label, row["k"]) if ranked else k_text(row["k"]),
+            "k": shown_k(board, row["model"], metric.label, row["k"]) if ranked else "",  # no value, no k
             "mean": (value_text(row["mean"]) if ranked else summary_text(row))
             + (NOT_DIFFERENT if (row["model"], k_text(row["k"])) in marks else ""),
             "std": "–" if not ranked or math.isnan(row["std"]) else f"{row['std']:.4f}",
@@ -264,13 +264,12 @@ def _noted(table: Table) -> Table:
     return table if OPTIMISTIC in table.caption else dataclasses.replace(table, caption=f"{table.caption} {OPTIMISTIC}")
 
 
-def terminal_text(board: Leaderboard, split: str | None = None, width: int = TERMINAL_WIDTH) -> str:
-    """What ``recframe run`` and ``recframe leaderboard`` print, at most ``width`` columns
-    wide where it can (a single column may be wider): each model's result and, with
-    validation selection, the selection gap; else every setting, then each model at its
-    best k."""
-    if board.selection == "validation":
-        tables = [summary_table(board, split), gap_table(board)]
-    else:
-        tables = [settings_table(board), summary_table(board)]
-    return "\n".join(to_text(table, width) for table in tables)
+def terminal_text(
+    board: Leaderboard, split: str | None = None, width: int = TERMINAL_WIDTH, wide: bool = False, styled: bool = False
+) -> str:
+    """What ``recframe run`` and ``recframe leaderboard`` print, ``width`` columns wide:
+    the headline and each model per metric; with ``wide``, every setting too (see
+    :mod:`recframe.terminal`). Real bold, as ANSI codes, only when ``styled``."""
+    from recframe.terminal import board_text  # it builds on this module's tables
+
+    return board_text(board, split, width, wide, styled)

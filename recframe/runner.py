@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -99,11 +100,15 @@ def cell_key_parts(
 
 
 CellObserver = Callable[[CellOutcome, int, int], None]
+#: told each cell a backend takes to run, with the cells each model entry has still to hand out
+StartObserver = Callable[[Cell, dict[str, int]], None]
 
 
 class _Feed:
     """The planner's cells as a backend's source: a cell already in the cache is answered
-    from it (and told to the planner at once), so only the others reach a worker."""
+    from it (and told to the planner at once), so only the others reach a worker. Both
+    backends take a cell when they submit it (the local pool only when a worker is free),
+    so ``on_start`` hears of it then."""
 
     def __init__(
         self,
@@ -111,16 +116,29 @@ class _Feed:
         cache: CellCache | None,
         key: Callable[[Cell], str],
         record: Callable[[CellOutcome], None],
+        on_start: StartObserver | None = None,
     ) -> None:
         self.planner, self.cache, self.key, self.record = planner, cache, key, record
+        self.on_start = on_start
+        self.taken: Counter[str] = Counter()
 
     def take(self) -> Cell | None:
         while (cell := self.planner.take()) is not None:
+            self.taken[cell.variant.entry] += 1
             stored = self.cache.load(self.key(cell)) if self.cache is not None else None
             if stored is None:
+                if self.on_start is not None:
+                    self.on_start(cell, self.outstanding())
                 return cell
             self.record(CellOutcome(cell, stored[0], stored[1], cached=True))
         return None
+
+    def outstanding(self) -> dict[str, int]:
+        """Cells each model entry has not handed out yet (an estimate until choices are made)."""
+        expected: Counter[str] = Counter()
+        for selection in self.planner:
+            expected[selection.entry.name] += selection.expected
+        return {entry: count - self.taken[entry] for entry, count in expected.items() if count > self.taken[entry]}
 
 
 def run_experiment(
@@ -129,6 +147,7 @@ def run_experiment(
     rerun: bool = False,
     jobs: int | None = None,
     on_cell: CellObserver | None = None,
+    on_start: StartObserver | None = None,
 ) -> Results:
     """Run an experiment from a YAML path, a config mapping, or a loaded config.
 
@@ -137,14 +156,15 @@ def run_experiment(
     A cell that raises is recorded as failed (``Results.failures``); the others go on.
     With ``cache_dir``, finished cells are stored there as they finish and reused by the
     next run (unless ``rerun``). ``jobs`` overrides ``execution.jobs``. ``on_cell`` is
-    called with each outcome, the number done and the total expected so far. Rows come
+    called with each outcome, the number done and the total expected so far; ``on_start``
+    with each cell sent to a worker (not cached ones). Rows come
     in one order (model, stage, candidate, fold, seed), whatever the backend or the order
     cells finished in.
     """
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     started = datetime.now(UTC)
     clock = time.perf_counter()
-    jobs = jobs or config.execution.jobs or execution.default_jobs(config.execution.threads)
+    jobs = execution.resolve_jobs(config, jobs)
     if config.execution.backend == "local":
         pool.start_workers_early()
     prepared = load_data(config)
@@ -166,7 +186,7 @@ def run_experiment(
         if on_cell:
             on_cell(outcome, len(outcomes), max(planner.total, len(outcomes)))
 
-    feed = _Feed(planner, None if rerun else cache, key, record)
+    feed = _Feed(planner, None if rerun else cache, key, record, on_start)
     for outcome in _backend(config, prepared.folds_by_stage(), feed, jobs):
         record(outcome)
     ordered = sorted(outcomes.values(), key=lambda o: _order(config, o.cell))

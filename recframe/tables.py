@@ -5,10 +5,14 @@ Markdown, HTML and LaTeX. Renderers only format; what goes in a table is decided
 from __future__ import annotations
 
 import html
-import textwrap
+import io
 from dataclasses import dataclass, field
 
 import pandas as pd
+from rich import box
+from rich.console import Console, RenderableType
+from rich.table import Table as RichTable
+from rich.text import Text
 
 
 @dataclass
@@ -39,35 +43,68 @@ class Table:
         ]
 
 
-def to_text(table: Table, width: int | None = None) -> str:
-    """An aligned plain-text table for the terminal; bold cells as ``*value*``. A table
-    wider than ``width`` is cut into blocks of columns, each repeating the ``keys``
-    columns, and its title and caption are wrapped to ``width``."""
-    columns = list(table.frame.columns)
-    rows = [list(map(str, columns)), *table.cells(("*", "*"))]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(columns))]
+def to_text(table: Table, width: int | None = None, styled: bool = False) -> str:
+    """The table for the terminal, rendered by rich: a title line, the table, the caption
+    (when there is one), wrapped to ``width``. Best values in real bold when ``styled``
+    (a terminal), else plain text without escape codes, in the same layout. A table wider
+    than ``width`` is cut into blocks of columns, each repeating the ``keys`` columns; a
+    block still too wide (one long column) has its cells wrapped by rich."""
+    return render_text(text_blocks(table, width), width, styled)
+
+
+def text_blocks(table: Table, width: int | None = None, caption: bool = True) -> list[RenderableType]:
+    """What :func:`to_text` prints, as rich renderables (for a caller printing several
+    tables with one caption of their own)."""
+    columns = [str(c) for c in table.frame.columns]
+    rows = table.cells(("", ""))
+    widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) + _GAP for i in range(len(columns))]
     keys = list(range(min(table.keys, len(columns))))
     blocks: list[list[int]] = [[]]
     for i in range(len(keys), len(columns)):
-        used = sum(widths[j] + 2 for j in [*keys, *blocks[-1], i]) - 2
-        if blocks[-1] and width is not None and used > width:
+        if blocks[-1] and width is not None and sum(widths[j] for j in [*keys, *blocks[-1], i]) - _GAP > width:
             blocks.append([])
         blocks[-1].append(i)
-    text = ["\n".join(_text_lines(table, rows, widths, [*keys, *block])) for block in blocks]
-    title, caption = (textwrap.fill(t, width) if width else t for t in (table.title, table.caption))
-    return f"{title}\n" + "\n\n".join(text) + f"\n{caption}\n"
+    parts: list[RenderableType] = [Text(table.title, style="bold")]
+    for number, block in enumerate(blocks):
+        if number:
+            parts.append(Text(""))
+        parts.append(rich_table(table, [*keys, *block]))
+    if caption and table.caption:
+        parts.append(Text(table.caption, style="dim"))
+    return parts
 
 
-def _text_lines(table: Table, rows: list[list[str]], widths: list[int], shown: list[int]) -> list[str]:
-    columns = list(table.frame.columns)
-    lines = [
-        "  ".join(
-            row[i].ljust(widths[i]) if columns[i] in table.text_columns else row[i].rjust(widths[i]) for i in shown
-        ).rstrip()
-        for row in rows
-    ]
-    lines.insert(1, "  ".join("-" * widths[i] for i in shown))
-    return lines
+_GAP = 2  # columns between two table columns
+
+
+def rich_table(table: Table, shown: list[int] | None = None, title: str | None = None) -> RichTable:
+    """The ``shown`` columns (default: all) of ``table`` as a rich table, bold cells in
+    bold; ``title`` above it, left-aligned."""
+    columns = [str(c) for c in table.frame.columns]
+    out = RichTable(
+        box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True,
+        title=title, title_justify="left", title_style="bold",
+    )  # fmt: skip
+    shown = list(range(len(columns))) if shown is None else shown
+    for i in shown:
+        left = columns[i] in table.text_columns
+        out.add_column(columns[i], justify="left" if left else "right", overflow="fold", no_wrap=i < table.keys)
+    for position, row in enumerate(table.cells(("", ""))):
+        out.add_row(*(Text(row[i], style="bold" if (position, columns[i]) in table.bold else "") for i in shown))
+    return out
+
+
+def render_text(parts: list[RenderableType], width: int | None = None, styled: bool = False) -> str:
+    """Rich renderables as text ``width`` columns wide (unbounded when None): with ANSI
+    styles when ``styled``, else plain. Trailing spaces are cut."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width or 10_000, force_terminal=styled, color_system="standard" if styled else None,
+        no_color=False, highlight=False, markup=False, emoji=False, legacy_windows=False, _environ={},
+    )  # fmt: skip
+    for part in parts:
+        console.print(part)
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
 def _markdown_cell(value: str) -> str:
