@@ -59,6 +59,8 @@ def text_blocks(table: Table, width: int | None = None, caption: bool = True) ->
     rows = table.cells(("", ""))
     widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) + _GAP for i in range(len(columns))]
     keys = list(range(min(table.keys, len(columns))))
+    longest = key_width(width)
+    widths[: len(keys)] = [min(w, longest + _GAP) for w in widths[: len(keys)]]
     blocks: list[list[int]] = [[]]
     for i in range(len(keys), len(columns)):
         if blocks[-1] and width is not None and sum(widths[j] for j in [*keys, *blocks[-1], i]) - _GAP > width:
@@ -68,7 +70,7 @@ def text_blocks(table: Table, width: int | None = None, caption: bool = True) ->
     for number, block in enumerate(blocks):
         if number:
             parts.append(Text(""))
-        parts.append(rich_table(table, [*keys, *block]))
+        parts.append(rich_table(table, [*keys, *block], longest=longest))
     if caption and table.caption:
         parts.append(Text(table.caption, style="dim"))
     return parts
@@ -77,9 +79,17 @@ def text_blocks(table: Table, width: int | None = None, caption: bool = True) ->
 _GAP = 2  # columns between two table columns
 
 
-def rich_table(table: Table, shown: list[int] | None = None, title: str | None = None) -> RichTable:
+def key_width(width: int | None) -> int | None:
+    """The widest a row's name (a ``keys`` column) may be, ``width`` columns wide: a third."""
+    return None if width is None else max(12, width // 3)
+
+
+def rich_table(
+    table: Table, shown: list[int] | None = None, title: str | None = None, longest: int | None = None
+) -> RichTable:
     """The ``shown`` columns (default: all) of ``table`` as a rich table, bold cells in
-    bold; ``title`` above it, left-aligned."""
+    bold; ``title`` above it, left-aligned. The ``keys`` columns never wrap: names longer
+    than ``longest`` are cut with an ellipsis (rich would rather drop other columns)."""
     columns = [str(c) for c in table.frame.columns]
     out = RichTable(
         box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, padding=(0, 1), collapse_padding=True,
@@ -88,7 +98,11 @@ def rich_table(table: Table, shown: list[int] | None = None, title: str | None =
     shown = list(range(len(columns))) if shown is None else shown
     for i in shown:
         left = columns[i] in table.text_columns
-        out.add_column(columns[i], justify="left" if left else "right", overflow="fold", no_wrap=i < table.keys)
+        key = i < table.keys
+        out.add_column(
+            columns[i], justify="left" if left else "right", overflow="ellipsis" if key else "fold", no_wrap=key,
+            max_width=longest if key else None,
+        )  # fmt: skip
     for position, row in enumerate(table.cells(("", ""))):
         out.add_row(*(Text(row[i], style="bold" if (position, columns[i]) in table.bold else "") for i in shown))
     return out

@@ -36,7 +36,7 @@ from recframe.board_text import (
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.leaderboard_tables import TERMINAL_WIDTH, settings_table, summary_table
 from recframe.selection_tables import gap_table
-from recframe.tables import Table, render_text, rich_table, text_blocks
+from recframe.tables import Table, key_width, render_text, rich_table, text_blocks
 
 
 def terminal_width() -> int:
@@ -107,10 +107,11 @@ def board_parts(
 ) -> list[RenderableType]:
     """The terminal view of ``board`` as rich renderables (see the module's docstring)."""
     parts, notes = headline_parts(board, width)
-    metrics = [rich_table(metric_table(board, metric)) for metric in board.metrics]
+    metrics = [rich_table(metric_table(board, metric), longest=key_width(width)) for metric in board.metrics]
     parts += [Text("Each model per metric", style="bold"), Columns(metrics, padding=(1, 3)), Text("")]
-    shared = [*shared_notes(board, split, styled), OPTIMISTIC, significance_caption(board)]
-    shared += [aggregation_caption(board.sweep)] if board.sweep is not None else []
+    boards = [board] if board.sweep is None else [board, board.sweep]
+    shared = [how_chosen(board, split), OPTIMISTIC]
+    shared += [sentence for one in boards for sentence in (aggregation_caption(one), significance_caption(one))]
     if wide:
         tables = [settings_table(board), summary_table(board, split)]
         tables += [gap_table(board)] if board.selection == "validation" else []

@@ -132,11 +132,13 @@ def test_test_selected_tables_are_secondary_and_say_optimistic(tables):
     assert set(tables["ndcg-5-k-validation"].frame["model"]) == {"sklearn-nmf"}
 
 
-def test_terminal_prints_the_headline_and_the_gap_within_120_columns(result):
-    text = terminal_text(result.leaderboard(), validation_split(result.configs))
-    assert text.startswith("Each model, configuration chosen on validation\n")
-    assert "\nSelection gap\n" in text and "oracle (test, optimistic)" in text
-    assert max(len(line) for line in text.splitlines()) <= 120
+def test_terminal_prints_each_model_and_with_wide_the_gap_within_120_columns(result):
+    board, split = result.leaderboard(), validation_split(result.configs)
+    compact, wide = terminal_text(board, split), terminal_text(board, split, wide=True)
+    assert "Each model per metric\n" in compact and "Selection gap" not in compact and "--wide" in compact
+    assert "\nEach model, configuration chosen on validation\n" in wide
+    assert "\nSelection gap\n" in wide and "oracle (test, optimistic)" in wide
+    assert max(len(line) for text in (compact, wide) for line in text.splitlines()) <= 120
 
 
 def test_files_hold_the_chosen_board_the_sweep_the_choices_and_the_trials(folder):
