@@ -39,7 +39,7 @@ def test_a_table_wider_than_the_terminal_fits_it():
     for width in (120, 60, 30):
         text = to_text(Table("t", "Title", "A caption " * 30, WIDE, keys=1), width)
         assert max(len(line) for line in text.splitlines()) <= width
-        assert text.count("a-model-with-a-long-name") >= 2  # the blocks repeat the row names
+        assert text.count("a-model-wit") >= 2  # the blocks repeat the row names (cut when long)
 
 
 def test_a_name_wider_than_the_terminal_is_cut_and_the_values_stay():
