@@ -60,7 +60,8 @@ def text_blocks(table: Table, width: int | None = None, caption: bool = True) ->
     widths = [max([len(columns[i]), *(len(row[i]) for row in rows)]) + _GAP for i in range(len(columns))]
     keys = list(range(min(table.keys, len(columns))))
     longest = key_width(width)
-    widths[: len(keys)] = [min(w, longest + _GAP) for w in widths[: len(keys)]]
+    if longest is not None:
+        widths[: len(keys)] = [min(w, longest + _GAP) for w in widths[: len(keys)]]
     blocks: list[list[int]] = [[]]
     for i in range(len(keys), len(columns)):
         if blocks[-1] and width is not None and sum(widths[j] for j in [*keys, *blocks[-1], i]) - _GAP > width:
