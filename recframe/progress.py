@@ -125,6 +125,7 @@ class Progress:
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
         if self.display is not None:
+            self.display.live.transient = not self.done  # a run that ran nothing leaves no empty bar
             self.display.stop()
 
     def on_start(self, cell: Cell, outstanding: dict[str, int]) -> None:

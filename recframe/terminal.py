@@ -45,8 +45,10 @@ def terminal_width() -> int:
 
 
 def stdout_is_terminal() -> bool:
-    """Whether standard output shows styles (a terminal, or ``FORCE_COLOR`` set), as rich decides."""
-    return Console(file=sys.stdout).is_terminal
+    """Whether standard output shows styles (a terminal but a dumb one, or ``FORCE_COLOR``
+    set), as rich decides."""
+    console = Console(file=sys.stdout)
+    return console.is_terminal and not console.is_dumb_terminal
 
 
 def metric_table(board: Leaderboard, metric: MetricInfo) -> Table:
@@ -108,7 +110,12 @@ def board_parts(
     """The terminal view of ``board`` as rich renderables (see the module's docstring)."""
     parts, notes = headline_parts(board, width)
     metrics = [rich_table(metric_table(board, metric), longest=key_width(width)) for metric in board.metrics]
-    parts += [Text("Each model per metric", style="bold"), Columns(metrics, padding=(1, 3)), Text("")]
+    title = (
+        "Each model per metric, configuration chosen on validation"
+        if board.selection == "validation"
+        else "Each model at its best k per metric (optimistic: k chosen on the test folds)"
+    )
+    parts += [Text(title, style="bold"), Columns(metrics, padding=(1, 3)), Text("")]
     boards = [board] if board.sweep is None else [board, board.sweep]
     shared = [how_chosen(board, split), OPTIMISTIC]
     shared += [sentence for one in boards for sentence in (aggregation_caption(one), significance_caption(one))]
