@@ -135,7 +135,7 @@ def _headline(board: Leaderboard, metric: MetricInfo) -> Headline | None:
         return None
     tests = board.comparisons
     tests = tests[(tests["metric"] == metric.label) & (tests["reference"] == "best")].set_index("model")
-    standings = []
+    standings: list[Standing] = []
     for row in ranked.to_dict("records"):
         k = shown_k(board, row["model"], metric.label, row["k"])
         if not standings:
