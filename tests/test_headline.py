@@ -89,3 +89,16 @@ def test_untestable_models_are_untested_not_tied():
     rmse = headlines(result)[0]
     assert rmse.others and all(not s.tested and not s.tied and math.isnan(s.ci_low) for s in rmse.others)
     assert rmse.verdict(rmse.others[0]) == "untested"
+
+
+def test_uncalibrated_must_be_exclude_or_include():
+    from recframe.config import load_config
+    from recframe.errors import ConfigError
+
+    config = {
+        "name": "x", "dataset": {"type": "synthetic", "params": {"n_users": 30, "n_items": 20}},
+        "split": "holdout", "models": ["bias"], "metrics": ["rmse"], "leaderboard": {"uncalibrated": "maybe"},
+    }  # fmt: skip
+    with pytest.raises(ConfigError, match=r"leaderboard\.uncalibrated.*exclude.*include"):
+        load_config(config)
+    assert load_config({**config, "leaderboard": {"uncalibrated": "include"}}).leaderboard.uncalibrated == "include"
