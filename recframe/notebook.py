@@ -125,7 +125,10 @@ class ResultsView:
     def plot(self, metric: str | None = None) -> Figure:
         """The chart of ``metric`` against k (the elbow chart of the report), as a matplotlib
         Figure: shown by Jupyter, saved with ``figure.savefig(path)``."""
+        from recframe.jupyter import show_figures_inline
         from recframe.plots import board_colours, metric_vs_k
+
+        show_figures_inline()
 
         info = self.metric(metric)
         figure = metric_vs_k(self.board, info, board_colours(self.board))

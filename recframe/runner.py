@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from recframe import chosen, dask_backend, execution, notebook_progress, pool
+from recframe import chosen, dask_backend, execution, jupyter, pool
 from recframe.cache import CellCache, cell_key
 from recframe.cells import RESULT_COLUMNS, Cell, Identity, repeat_seeds
 from recframe.config import ExperimentConfig, load_config
@@ -46,6 +46,13 @@ class Results(ResultsView):
     failures: list[Failure] = field(default_factory=list)
     #: what the run wants its user to know, e.g. damaged cache entries it recomputed
     notes: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        cells = self.manifest.get("cells", {})
+        return (
+            f"<recframe.Results of {self.config.name!r}: {cells.get('planned', 0)} cells, {len(self.failures)} failed; "
+            ".leaderboard(), .best(), .plot(), .write(directory)>"
+        )
 
     @property
     def failed(self) -> bool:
@@ -159,7 +166,7 @@ def run_experiment(
     """
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
     cache_dir = cache_directory(cache_dir, config.name)
-    on_cell = notebook_progress.observer(config.name, on_cell, progress)
+    on_cell = jupyter.observer(config.name, on_cell, progress)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     jobs = jobs or config.execution.jobs or execution.default_jobs(config.execution.threads)

@@ -160,11 +160,12 @@ NOTEBOOK = [
     "import recframe\nconfig = {config!r}",
     "results = recframe.run_experiment(config, cache_dir={cache!r})\nresults",
     "results.best()",
+    "results.plot('NDCG@5')",
 ]
 
 
 @pytest.mark.slow
-def test_a_notebook_shows_progress_and_the_headline(tmp_path):
+def test_a_notebook_shows_progress_the_headline_and_the_chart(tmp_path):
     nbformat = pytest.importorskip("nbformat")
     nbclient = pytest.importorskip("nbclient")
     cells = [code.format(config=CONFIG, cache=str(tmp_path / "cache")) for code in NOTEBOOK]
@@ -177,3 +178,4 @@ def test_a_notebook_shows_progress_and_the_headline(tmp_path):
     result = next(o for o in outputs if o.output_type == "execute_result")
     assert "By RMSE the best is" in result.data["text/html"]
     assert "Best(metric='RMSE'" in notebook.cells[2].outputs[0].data["text/plain"]
+    assert "image/png" in notebook.cells[3].outputs[0].data  # the Figure shown inline

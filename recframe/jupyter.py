@@ -1,6 +1,7 @@
-"""Progress of a run from Python: in a Jupyter notebook, one small HTML bar updated in
-place (cells done of total, cached, failed, elapsed); elsewhere, nothing unless asked for
-(then the terminal's progress line of ``recframe run``).
+"""recframe in a Jupyter notebook. A run's progress: one small HTML bar updated in place
+(cells done of total, cached, failed, elapsed); elsewhere nothing unless asked for (then
+the terminal's progress line of ``recframe run``). Charts: recframe's figures are built
+without pyplot, so the notebook is told to show a returned Figure inline.
 
 IPython is not a dependency: it is imported only when it is already loaded, i.e. when
 the code runs inside IPython.
@@ -27,6 +28,16 @@ def in_notebook() -> bool:
 
     shell = get_ipython()
     return shell is not None and "IPKernelApp" in shell.config
+
+
+def show_figures_inline() -> None:
+    """In a notebook, display a matplotlib Figure returned by a cell as a PNG, as the
+    inline backend does for pyplot's figures."""
+    if in_notebook():
+        from IPython import get_ipython
+        from IPython.core.pylabtools import select_figure_formats
+
+        select_figure_formats(get_ipython(), {"png"})
 
 
 def _duration(seconds: float) -> str:
