@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from recframe.errors import InputError
+from recframe.headline import Headline, headline_metrics, headline_table, headlines
 from recframe.leaderboard import Leaderboard, MetricInfo
+from recframe.tables import to_html
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -81,14 +83,13 @@ class ResultsView:
         return self.result_set.leaderboard()
 
     def metric(self, label: str | None = None) -> MetricInfo:
-        """The metric called ``label`` (any case), by default the first headline metric:
-        the first selection metric (or the first metric with ``selection: none``)."""
+        """The metric called ``label`` (any case), by default the first headline metric: the
+        first selection metric (with ``selection: none``, the first rating metric)."""
         metrics = self.board.metrics
         if not metrics:
             raise InputError("the leaderboard has no metric with a value")
         if label is None:
-            wanted = [m for m in self.result_set.selection or [] if m in {info.label for info in metrics}]
-            label = wanted[0] if wanted else metrics[0].label
+            return headline_metrics(self.board)[0]
         found = [m for m in metrics if m.label.lower() == label.lower()]
         if not found:
             known = ", ".join(m.label for m in metrics)
@@ -146,51 +147,17 @@ class ResultsView:
         board = self.board
         return write_results(self.result_set, board, Path(directory), tuple(formats or DEFAULT_FORMATS))
 
-    def headline_html(self) -> str:
-        """The headline of each headline metric as HTML: a sentence and a small table."""
-        from recframe.tables import Table, to_html
-
-        parts = [f"<p><b>{html.escape(self.result_set.name)}</b></p>"]
-        for label in self._headline_metrics():
-            rows = self.leaderboard(label)
-            ranked = rows[rows["rank"].notna()]
-            if ranked.empty:
-                continue
-            best = self.best(label)
-            tied = [str(m) for m in ranked.loc[ranked["tied"].fillna(False).astype(bool), "model"][1:]]
-            sentence = f"By {label} the best is {best.model}{_k(best)} {best.value:.4f}"
-            sentence += f"; tied with it: {', '.join(tied)}" if tied else ""
-            table = pd.DataFrame(
-                {
-                    "rank": ranked["rank"].astype(str),
-                    "model": ranked["model"],
-                    "k": ranked["chosen_ks"].fillna("–").astype(str),
-                    label: [f"{v:.4f}" for v in ranked["mean"]],
-                    "p vs best (Holm)": [_p(p) for p in ranked["p_vs_best_holm"]],
-                    "tied": ["✓" if bool(t) else "" for t in ranked["tied"].fillna(False)],
-                }
-            )
-            parts.append(f"<p>{html.escape(sentence)}</p>")
-            parts.append(to_html(Table(f"headline-{label}", label, "", table, {(0, label)}, keys=2)))
-        return "\n".join(parts)
-
-    def _headline_metrics(self) -> list[str]:
-        labels = [m.label for m in self.board.metrics]
-        selection = [m for m in self.result_set.selection or [] if m in labels]
-        return selection or labels[:1]
+    def headlines(self) -> list[Headline]:
+        """The answer first, per headline metric: the winner, who is tied with it, and
+        every other model's paired difference from it (``recframe.headline``)."""
+        return headlines(self.board)
 
     def _repr_html_(self) -> str:
-        return self.headline_html()
-
-
-def _k(best: Best) -> str:
-    return f" (k={best.configuration})" if best.configuration else ""
-
-
-def _p(p: Any) -> str:
-    from recframe.board_text import p_text
-
-    return "–" if pd.isna(p) else p_text(float(p))
+        """The headlines, as at the top of report.html: a sentence and a small table each."""
+        parts = [f"<p><b>{html.escape(self.result_set.name)}</b></p>"]
+        for headline in self.headlines():
+            parts += [f"<p>{html.escape(headline.sentence())}</p>", to_html(headline_table(headline))]
+        return "\n".join(parts)
 
 
 @dataclass

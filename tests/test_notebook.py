@@ -4,6 +4,7 @@ progress shown in a notebook."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Any
 
@@ -99,12 +100,16 @@ def test_write_makes_the_folder_recframe_run_makes(run, cli_folder, tmp_path):
     assert "tiny" in (written / "report.html").read_text()
 
 
-def test_the_html_headline_names_each_winner(run):
+def test_the_html_headline_is_each_selection_metrics_winner_and_ties(run):
     page = run._repr_html_()
-    for metric in run.config.selection.metrics:
-        best = run.best(metric)
-        assert f"By {metric} the best is {best.model}" in page
-    assert "<table" in page and "<html" not in page  # a fragment, not the report
+    found = run.headlines()
+    assert [headline.metric.label for headline in found] == list(run.config.selection.metrics)
+    for headline in found:
+        assert headline.winner.model == run.best(headline.metric.label).model
+        assert html.escape(headline.sentence()) in page
+        ties = run.leaderboard(headline.metric.label)["tied"].fillna(False).astype(bool)
+        assert [s.model for s in headline.tied] == list(run.leaderboard(headline.metric.label)["model"][ties][1:])
+    assert page.count("<table") == len(found) and "<html" not in page  # a fragment, not the report
 
 
 def test_load_results_gives_the_leaderboard_of_the_run(run, cli_folder):
@@ -176,6 +181,6 @@ def test_a_notebook_shows_progress_the_headline_and_the_chart(tmp_path):
     assert shown and all("recframe-progress" in o.data["text/html"] for o in shown)
     assert "cells" in shown[-1].data["text/html"]
     result = next(o for o in outputs if o.output_type == "execute_result")
-    assert "By RMSE the best is" in result.data["text/html"]
+    assert "By RMSE ↓: " in result.data["text/html"]
     assert "Best(metric='RMSE'" in notebook.cells[2].outputs[0].data["text/plain"]
     assert "image/png" in notebook.cells[3].outputs[0].data  # the Figure shown inline
