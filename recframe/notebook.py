@@ -9,6 +9,7 @@ This module imports neither the runner nor the report at import time (both impor
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import os
 from collections.abc import Sequence
@@ -153,10 +154,15 @@ class ResultsView:
         return headlines(self.board)
 
     def _repr_html_(self) -> str:
-        """The headlines, as at the top of report.html: a sentence and a small table each."""
+        """The headlines, as at the top of report.html: a sentence and a small table each,
+        how to read them said once below."""
+        found = self.headlines()
         parts = [f"<p><b>{html.escape(self.result_set.name)}</b></p>"]
-        for headline in self.headlines():
-            parts += [f"<p>{html.escape(headline.sentence())}</p>", to_html(headline_table(headline))]
+        for headline in found:
+            table = dataclasses.replace(headline_table(headline), caption="")
+            parts += [f"<p>{html.escape(headline.sentence())}</p>", to_html(table)]
+        if found:
+            parts.append(f"<p><small>{html.escape(found[0].note())}</small></p>")
         return "\n".join(parts)
 
 
