@@ -142,11 +142,15 @@ class ResultsView:
         """Write the results folder ``recframe run`` writes (cells.csv, per_user.parquet,
         manifest.json, leaderboard tables, plots, report.html) at ``directory``, replacing
         it only if it is empty or a results folder; ``formats``: some of
-        ``recframe.report.FORMATS`` (default markdown, csv, html)."""
-        from recframe.report import DEFAULT_FORMATS, write_results
+        ``recframe.report.FORMATS`` (default markdown, csv, html). Its run.log holds the
+        failed cells' tracebacks (the CLI's also has a line per cell as it finished)."""
+        from recframe.report import DEFAULT_FORMATS, FORMATS, write_results
 
-        board = self.board
-        return write_results(self.result_set, board, Path(directory), tuple(formats or DEFAULT_FORMATS))
+        chosen = tuple(formats or DEFAULT_FORMATS)
+        unknown = [f for f in chosen if f not in FORMATS]
+        if unknown:
+            raise InputError(f"write: unknown format '{unknown[0]}'; expected some of {', '.join(FORMATS)}")
+        return write_results(self.result_set, self.board, Path(directory), chosen)
 
     def headlines(self) -> list[Headline]:
         """The answer first, per headline metric: the winner, who is tied with it, and

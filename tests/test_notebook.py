@@ -98,6 +98,8 @@ def test_write_makes_the_folder_recframe_run_makes(run, cli_folder, tmp_path):
     expected = {p.relative_to(cli_folder) for p in cli_folder.rglob("*")}
     assert files == expected - {Path("run.log")}  # the run's log lines are the CLI's progress
     assert "tiny" in (written / "report.html").read_text()
+    with pytest.raises(recframe.InputError, match="unknown format 'pdf'; expected some of markdown, csv"):
+        run.write(tmp_path / "other", formats=["pdf"])
 
 
 def test_the_html_headline_is_each_selection_metrics_winner_and_ties(run):
