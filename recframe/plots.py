@@ -1,7 +1,6 @@
-"""Leaderboard charts as PNG and SVG files: each metric against k (the elbow chart for
-choosing k: with validation selection, the test and the validation curves and each
-fold's choice), fit time against k, precision/recall at the cutoffs K of the config, and
-each searched model's search history.
+"""Leaderboard charts as PNG and SVG files: each metric against k (the elbow chart for choosing
+k: with validation selection, the test and the validation curves and each fold's choice), fit
+time against k, precision/recall at the cutoffs K of the config, each search's history.
 
 Figures are built with matplotlib's object API on the Agg canvas: no pyplot state, no
 display, nothing changed for a caller who also uses pyplot.
@@ -44,7 +43,10 @@ class Plot:
         return directory / f"{self.name}.{fmt}"
 
 
-def _colours(models: list[str]) -> Colours:
+def board_colours(board: Leaderboard) -> Colours:
+    entries = list(dict.fromkeys(board.summary["model"]))
+    curves = [selection_plots.curve_name(str(m), entries) for m in (board.sweep or board).summary["model"]]
+    models = list(dict.fromkeys([*entries, *curves]))
     palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
     return {model: palette(i % palette.N) for i, model in enumerate(models)}
 
@@ -267,9 +269,7 @@ def _caption(board: Leaderboard, metric: MetricInfo) -> str:
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
     """Write every chart that has data as PNG and SVG into ``directory``."""
     directory.mkdir(parents=True, exist_ok=True)
-    entries = list(dict.fromkeys(board.summary["model"]))
-    candidates = (selection_plots.curve_name(str(label), entries) for label in (board.sweep or board).summary["model"])
-    colours = _colours(list(dict.fromkeys([*entries, *candidates])))
+    colours = board_colours(board)
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [
         (
             Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", _caption(board, m)),

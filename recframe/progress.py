@@ -117,14 +117,22 @@ class Progress:
             self.display = _Display(self, Console(file=self.stream, force_terminal=True))
 
     def __enter__(self) -> Progress:
-        if self.display is not None:
-            self.display.start()
+        self._show()
         return self
 
     def __exit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        if self.display is not None:
+        self._hide()
+
+    def _show(self) -> None:
+        """Start the live display (if any): on entering, else (used without ``with``, e.g.
+        by the notebook API's ``progress=True``) at the first event."""
+        if self.display is not None and not self.display.live.is_started:
+            self.display.start()
+
+    def _hide(self) -> None:
+        if self.display is not None and self.display.live.is_started:
             self.display.live.transient = not self.done  # a run that ran nothing leaves no empty bar
             self.display.stop()
 
@@ -132,6 +140,7 @@ class Progress:
         self.in_flight[cell.identity] = (cell, time.perf_counter())
         self.outstanding = outstanding
         if self.display is not None:  # a total as soon as cells start (the runner's comes with each outcome)
+            self._show()
             total = max(self.total, self.done + len(self.in_flight) + sum(outstanding.values()))
             self.display.update(self.display.task, completed=self.done, total=total)
             self.display.refresh()
@@ -151,7 +160,10 @@ class Progress:
         if self.quiet:
             return
         if self.display is not None:
+            self._show()
             self.display.update(self.display.task, completed=done, total=total)
+            if done >= total:
+                self._hide()
         elif (tenth := 10 * done // total) > self.reported_tenth:
             self.reported_tenth = tenth
             line = f"[{done}/{total}] {100 * done / total:3.0f}% elapsed {duration(self.elapsed())} {self.eta()}"

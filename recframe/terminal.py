@@ -33,6 +33,7 @@ from recframe.board_text import (
     slug,
     summary_text,
 )
+from recframe.headline import headline_table, headlines
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.leaderboard_tables import TERMINAL_WIDTH, settings_table, summary_table
 from recframe.selection_tables import gap_table
@@ -77,10 +78,6 @@ def metric_table(board: Leaderboard, metric: MetricInfo) -> Table:
 
 def headline_parts(board: Leaderboard, width: int) -> tuple[list[RenderableType], list[str]]:
     """Each headline's table and sentence, and the note on reading them (printed once)."""
-    try:
-        from recframe.headline import headline_table, headlines
-    except ImportError:  # TODO(term): remove once recframe.headline is on main
-        return [], []
     parts: list[RenderableType] = []
     notes: list[str] = []
     for headline in headlines(board):
