@@ -124,8 +124,9 @@ def board_parts(
             if caption := _without(table.caption, shared):
                 parts.append(Text(caption, style="dim"))
             parts.append(Text(""))
-    hint = "" if wide else " --wide: every setting, the selection gap."
-    parts.append(Text(" ".join([*notes, *shared_notes(board, split, styled)]) + hint, style="dim"))
+    gap = ", the selection gap" if board.selection == "validation" else ""
+    hint = [] if wide else [f"--wide: every setting{gap}."]
+    parts += [Text(note, style="dim") for note in [*notes, " ".join(shared_notes(board, split, styled)), *hint]]
     return parts
 
 
