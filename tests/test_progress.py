@@ -67,9 +67,12 @@ def test_quiet_progress_prints_nothing_but_keeps_the_log():
     assert stream.getvalue() == "" and len(progress.log) == 1
 
 
-@pytest.mark.parametrize("jobs", [1, 2])
-def test_every_computed_cell_is_started_before_it_finishes_and_cached_ones_never(small_config, tmp_path, jobs):
+@pytest.mark.parametrize(("backend", "jobs"), [("local", 1), ("local", 2), ("dask", 2)])
+def test_every_computed_cell_is_started_before_it_finishes_and_cached_ones_never(small_config, tmp_path, backend, jobs):
+    if backend == "dask":
+        pytest.importorskip("dask.distributed")
     small_config["models"] = small_config["models"][:2]
+    small_config["execution"] = {"backend": backend}
     events: list[tuple[str, tuple]] = []
     outstanding: list[int] = []
 
