@@ -128,7 +128,6 @@ def metric_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fig
     _k_axis(axes, _swept_ks(rows))
     axes.set_ylabel(_direction(metric))
     _finish(axes, f"{metric.label} against k: mean, 95% CI band, best k circled, overall best starred")
-    figure.text(0.01, -0.02, f"{aggregation_caption(board, metric)} {OPTIMISTIC}", fontsize="x-small", wrap=True)
     return figure
 
 
@@ -156,7 +155,6 @@ def _chosen_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fi
     test_axes.grid(alpha=0.3)
     _finish(validation_axes, "validation data (dashed)", test_axes.get_legend_handles_labels()[0])
     figure.suptitle(f"{metric.label} against k: test and validation means, the k chosen at each fold circled")
-    figure.text(0.01, -0.02, aggregation_caption(board, metric), fontsize="x-small", wrap=True)
     return figure
 
 
@@ -264,12 +262,18 @@ def _caption(board: Leaderboard, metric: MetricInfo) -> str:
     )
 
 
-def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
-    """Write every chart that has data as PNG and SVG into ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
+def board_colours(board: Leaderboard) -> Colours:
+    """One colour per model (and per candidate drawn apart), the same in every chart."""
     entries = list(dict.fromkeys(board.summary["model"]))
     candidates = (selection_plots.curve_name(str(label), entries) for label in (board.sweep or board).summary["model"])
-    colours = _colours(list(dict.fromkeys([*entries, *candidates])))
+    return _colours(list(dict.fromkeys([*entries, *candidates])))
+
+
+def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
+    """Write every chart that has data as PNG and SVG into ``directory``; how the numbers
+    were computed is in each ``Plot.caption``, not drawn into the chart."""
+    directory.mkdir(parents=True, exist_ok=True)
+    colours = board_colours(board)
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [
         (
             Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", _caption(board, m)),
