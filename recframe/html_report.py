@@ -51,9 +51,10 @@ def _figure(plot: Plot, directory: Path) -> str:
     )
 
 
-def _collapsed(title: str, text: str, key: str = "") -> str:
-    anchor = f' id="{key}"' if key else ""
-    return f"<details{anchor}><summary>{escape(title)}</summary><pre>{escape(text)}</pre></details>"
+def _collapsed(title: str, text: str, raw: bool = False) -> str:
+    """A closed section; ``raw`` ones (long machine text) stay closed when printed."""
+    kind = ' class="raw"' if raw else ""
+    return f"<details{kind}><summary>{escape(title)}</summary><pre>{escape(text)}</pre></details>"
 
 
 def _failed(result: ResultSet, failures: Table | None) -> str:
@@ -72,9 +73,9 @@ def _run_details(result: ResultSet) -> str:
     if len(names) == 1:
         names = ["config.yaml"]
     parts = [_collapsed(n, yaml.safe_dump(c, sort_keys=False)) for n, c in zip(names, result.configs, strict=True)]
-    parts.append(_collapsed("manifest.json", json.dumps(result.manifest, indent=2, default=str)))
+    parts.append(_collapsed("manifest.json", json.dumps(result.manifest, indent=2, default=str), raw=True))
     if result.log:
-        parts.append(_collapsed("run.log", result.log))
+        parts.append(_collapsed("run.log", result.log, raw=True))
     return "".join(parts)
 
 

@@ -46,6 +46,15 @@ def _fold_value(board: Leaderboard, headline: Headline, model: str) -> str:
     return summary_text(rows.iloc[0]) if not rows.empty else "–"
 
 
+def _sentence(headline: Headline) -> str:
+    """The headline's sentence, the winner and the models tied with it emphasised."""
+    text = escape(headline.sentence())
+    winner = escape(headline.winner.model)
+    text = text.replace(f": {winner} ", f": <strong>{winner}</strong> ", 1)
+    tied = ", ".join(escape(s.model) for s in headline.tied)
+    return text.replace(f"tied with it: {tied}", f'tied with it: <span class="tied">{tied}</span>', 1) if tied else text
+
+
 def _headline_card(board: Leaderboard, headline: Headline) -> str:
     metric = headline.metric
     head = ["model", "k", f"{metric.label} {arrow(metric)}", "Δ vs best [95% CI]", "p (Holm)", ""]
@@ -76,7 +85,7 @@ def _headline_card(board: Leaderboard, headline: Headline) -> str:
         )
     return (
         f'<div class="card"><h3>{escape(metric.label)} {arrow(metric)}</h3>'
-        f'<p class="sentence">{escape(headline.sentence())}</p><div class="body">{table}{picture}</div></div>'
+        f'<p class="sentence">{_sentence(headline)}</p><div class="body">{table}{picture}</div></div>'
     )
 
 

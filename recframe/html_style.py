@@ -1,6 +1,7 @@
 """The style sheet and the one small script of report.html (inline: the page needs no
 other file). Screen: the answer first, wide tables scroll inside a box as wide as the
-page, names never break. Print: every collapsible section open, nothing cut off, no
+page, names never break. Print: every collapsible section open (but the raw
+manifest and run log, which are files beside the report), nothing cut off, no
 figure or table split across pages."""
 
 STYLE = """
@@ -20,13 +21,13 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .4em .8em .5em; }
 .card p { margin: .1em 0 .35em; }
 .card .body { display: flex; flex-wrap: wrap; gap: .3em 1.5em; align-items: flex-start; }
-.card .body img { width: 430px; max-width: 100%; height: auto; }
+.card .body img { width: 500px; max-width: 100%; height: auto; } .card .body > div.table { flex: none; margin: 0; container-type: normal; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: .8em; font-size: .82em; line-height: 1.5;
   white-space: nowrap; }
 .badge.best { background: var(--best); color: #fff; } .badge.tied { background: var(--tied); color: #fff; }
 .badge.worse, .badge.untested { background: #eaeef2; color: var(--worse); }
 .badge.better-per-user { background: #ddf4ff; color: #0969da; }
-tr.best td { background: #fff8e1; } tr.tied td { background: #e6f4ea; }
+span.tied { color: var(--tied); font-weight: 600; } tr.best td { background: #fff8e1; } tr.tied td { background: #e6f4ea; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr)); gap: .4em 1em; }
 .grid figure { margin: 0; } .grid img { width: 100%; height: auto; }
 .legend { font-size: .9em; margin: .3em 0; } .legend span { margin-right: 1em; white-space: nowrap; }
@@ -39,12 +40,14 @@ th { background: #f3f3f3; white-space: nowrap; } td.num { text-align: right; } t
 td.key, td.left, td.name { white-space: nowrap; } td.left:last-child { white-space: normal; min-width: 24em; }
 figure { margin: 1em 0; } figure img { max-width: 100%; height: auto; } figcaption { font-size: .92em; }
 pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: 12px; }
+@page { size: A4 landscape; margin: 1cm; }
 @media print {
-  body { max-width: none; padding: 0; font-size: 10pt; }
-  nav, summary::marker { display: none; }
-  details::details-content { content-visibility: visible; display: block; }
+  body { max-width: none; padding: 0; font-size: 9pt; }
+  nav { display: none; } summary { list-style: none; color: inherit; font-weight: 600; }
+  details:not(.raw)::details-content { content-visibility: visible; display: block; }
   div.table, pre { overflow: visible; } pre { white-space: pre-wrap; word-break: break-all; }
-  table { font-size: 8.5pt; } td.left:last-child { min-width: 0; }
+  table { font-size: 7pt; } th { white-space: normal; } th, td { padding: .1em .3em; }
+  table:has(th:nth-child(9)) td.num { overflow-wrap: anywhere; } td.left:last-child { min-width: 0; }
   figure, .card, table, tr, h2, h3 { break-inside: avoid; } h2, h3 { break-after: avoid; }
   .grid { grid-template-columns: repeat(3, 1fr); }
 }
@@ -59,5 +62,7 @@ function openTarget() {
   }
 }
 addEventListener("hashchange", openTarget); openTarget();
-addEventListener("beforeprint", () => document.querySelectorAll("details").forEach((d) => { d.open = true; }));
+addEventListener("beforeprint", () => {
+  document.querySelectorAll("details:not(.raw)").forEach((d) => { d.open = true; });
+});
 """

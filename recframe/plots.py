@@ -44,11 +44,6 @@ class Plot:
         return directory / f"{self.name}.{fmt}"
 
 
-def _colours(models: list[str]) -> Colours:
-    palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
-    return {model: palette(i % palette.N) for i, model in enumerate(models)}
-
-
 def _k_axis(axes: Axes, ks: list[int]) -> None:
     if not ks:
         axes.set_xticks([])
@@ -266,12 +261,13 @@ def board_colours(board: Leaderboard) -> Colours:
     """One colour per model (and per candidate drawn apart), the same in every chart."""
     entries = list(dict.fromkeys(board.summary["model"]))
     candidates = (selection_plots.curve_name(str(label), entries) for label in (board.sweep or board).summary["model"])
-    return _colours(list(dict.fromkeys([*entries, *candidates])))
+    models = list(dict.fromkeys([*entries, *candidates]))
+    palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
+    return {model: palette(i % palette.N) for i, model in enumerate(models)}
 
 
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
-    """Write every chart that has data as PNG and SVG into ``directory``; how the numbers
-    were computed is in each ``Plot.caption``, not drawn into the chart."""
+    """Write every chart that has data as PNG and SVG into ``directory`` (captions apart)."""
     directory.mkdir(parents=True, exist_ok=True)
     colours = board_colours(board)
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [
