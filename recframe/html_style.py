@@ -21,13 +21,15 @@ dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
 .card { border: 1px solid var(--line); border-radius: 6px; padding: .4em .8em .5em; }
 .card p { margin: .1em 0 .35em; }
 .card .body { display: flex; flex-wrap: wrap; gap: .3em 1.5em; align-items: flex-start; }
-.card .body img { width: 500px; max-width: 100%; height: auto; } .card .body > div.table { flex: none; margin: 0; container-type: normal; }
+.card .body img { width: 500px; max-width: 100%; height: auto; }
+.card .body > div.table { flex: none; margin: 0; container-type: normal; }
 .badge { display: inline-block; padding: 0 .5em; border-radius: .8em; font-size: .82em; line-height: 1.5;
   white-space: nowrap; }
 .badge.best { background: var(--best); color: #fff; } .badge.tied { background: var(--tied); color: #fff; }
 .badge.worse, .badge.untested { background: #eaeef2; color: var(--worse); }
 .badge.better-per-user { background: #ddf4ff; color: #0969da; }
-span.tied { color: var(--tied); font-weight: 600; } tr.best td { background: #fff8e1; } tr.tied td { background: #e6f4ea; }
+span.tied { color: var(--tied); font-weight: 600; }
+tr.best td { background: #fff8e1; } tr.tied td { background: #e6f4ea; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(min(100%, 300px), 1fr)); gap: .4em 1em; }
 .grid figure { margin: 0; } .grid img { width: 100%; height: auto; }
 .legend { font-size: .9em; margin: .3em 0; } .legend span { margin-right: 1em; white-space: nowrap; }
