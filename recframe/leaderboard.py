@@ -205,6 +205,8 @@ class Leaderboard:
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: validation score of every trial, with the best so far, per model and fold
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    #: (model, reason) of models left out of the rating metrics' rankings
+    excluded: list[tuple[str, str]] = field(default_factory=list)
 
     def numeric(self) -> pd.DataFrame:
         """leaderboard.csv: one row per model x k x metric with its statistics, the model's
@@ -225,6 +227,7 @@ def build(
     spec: LeaderboardSpec,
     selection: Sequence[str] | None = None,
     searched: Collection[str] = (),
+    uncalibrated: Collection[str] = (),
 ) -> Leaderboard:
     """The leaderboard of a results table (``Results.table`` or cells.csv), for the
     ``metrics`` present in it.
@@ -236,18 +239,23 @@ def build(
     ``searched``: models whose candidates were trials of a search: their trials differ
     from fold to fold, so they have no k sweep (``board.sweep`` holds the other models;
     their oracle is in ``board.gap``, their trials in ``board.history``).
+    ``uncalibrated``: models whose predictions are not on the ratings' scale; unless the
+    spec says ``uncalibrated: include``, their rating metrics are ``excluded`` (shown,
+    never ranked, tested or plotted) and listed in ``board.excluded``.
     """
+    if spec.uncalibrated == "include":
+        uncalibrated = ()
     tests = chosen.stage(table, "test")
     if selection is None or (chosen.stage(table, "validation").empty and "entry" not in table.columns):
-        return _board(tests, per_user, metrics, spec)
+        return _board(tests, per_user, metrics, spec, uncalibrated=uncalibrated)
     present = set(table["metric"])
     infos = [m for m in metrics if m.label in present]
     higher = {m.label: m.higher_is_better for m in infos}
     picked = chosen.fold_choices(table, list(selection), [m.label for m in infos], higher)
     chosen_table, chosen_users = chosen.chosen_results(table, per_user, picked)
-    board = _board(chosen_table, chosen_users, metrics, spec)
+    board = _board(chosen_table, chosen_users, metrics, spec, uncalibrated=uncalibrated)
     owners = chosen.entries(tests)
-    sweep = _board(tests[~owners.isin(searched)], per_user, metrics, spec, compare=False)
+    sweep = _board(tests[~owners.isin(searched)], per_user, metrics, spec, compare=False, uncalibrated=uncalibrated)
     trials = owners.isin(searched)  # their cost per cell, over all trials
     sweep.costs = cell_costs(tests.assign(model=owners.where(trials, tests["model"]), k=tests["k"].mask(trials)))
     board.selection, board.choices, board.sweep = "validation", picked, sweep
@@ -270,11 +278,12 @@ def _board(
     metrics: Sequence[MetricInfo],
     spec: LeaderboardSpec,
     compare: bool = True,
+    uncalibrated: Collection[str] = (),
 ) -> Leaderboard:
     """A board of ``table``'s rows; ``compare``: with the paired tests against the best."""
     present = set(table["metric"])
     infos = [m for m in metrics if m.label in present]
-    summary = aggregate(table, per_user, spec.aggregation)
+    summary, excluded = _exclude(aggregate(table, per_user, spec.aggregation), infos, uncalibrated)
     best = best_configurations(summary, infos)
     seeds = table.groupby([*ROW_KEYS, "fold"], dropna=False)["seed"].nunique()
     return Leaderboard(
@@ -287,4 +296,21 @@ def _board(
         folds=int(table["fold"].nunique()),
         seeds=int(seeds.max()) if len(seeds) else 0,
         failures=_failures(table),
+        excluded=excluded,
     )
+
+
+EXCLUDED_REASON = "predictions not on the ratings' scale (calibrated_ratings = False)"
+
+
+def _exclude(
+    summary: pd.DataFrame, metrics: Sequence[MetricInfo], uncalibrated: Collection[str]
+) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
+    """``summary`` with the rating metrics of ``uncalibrated`` models marked ``excluded``,
+    and those models with the reason."""
+    rating = {m.label for m in metrics if m.kind == "rating"}
+    owned = summary["model"].map(lambda label: any(is_model_named(label, name) for name in uncalibrated))
+    hit = owned & summary["metric"].isin(rating) & (summary["status"] == "ok")
+    models = list(dict.fromkeys(summary.loc[hit, "model"]))
+    summary = summary.assign(status=summary["status"].mask(hit, "excluded"))
+    return summary, [(model, EXCLUDED_REASON) for model in models]

@@ -107,7 +107,9 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
             if versus[reference].empty:
                 continue
             test = versus[reference].loc[row["model"]] if row["model"] in versus[reference].index else None
-            record[f"Δ vs {label}"] = "–" if test is None else signed(test["mean_difference"])
+            record[f"Δ vs {label} [95% CI]"] = "–" if test is None else difference_text(test)
+            if reference == "best":
+                record["vs best"] = "best" if row["rank"] == 1 and test is None else verdict_text(test)
             record[f"{effect} vs {label}"] = "–" if test is None else signed(test["effect_size"], 3)
             record[f"p vs {label} (Holm)"] = "–" if test is None else p_text(test["p_holm"])
         records.append(record)
@@ -115,7 +117,8 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
             bold.add((position, "mean"))
     pooled = (board.summary.loc[board.summary["metric"] == metric.label, "aggregation"] == "pooled").any()
     tested = (
-        f"Δ: mean per-user difference (model − reference) over the users both evaluated; effect size: {effect}."
+        f"Δ: mean per-user difference (model − reference) over the users both evaluated, with its 95% t-interval "
+        f"(the pairs the test uses); vs best: tied (not significantly different) or different; effect size: {effect}."
         if not tests.empty
         else "Not tested: the metric has no per-user values."
     )
@@ -126,6 +129,21 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
     )
     title = f"{metric.label} {arrow(metric)}: each model's {what.removeprefix('its ')}"
     return Table(f"{slug(metric.label)}-best", title, caption, pd.DataFrame(records), bold, keys=2)
+
+
+def difference_text(test: pd.Series) -> str:
+    """``+0.0012 [-0.0010, +0.0034]`` from a comparison row (the interval when recorded)."""
+    low, high = test.get("ci_low", math.nan), test.get("ci_high", math.nan)
+    if pd.isna(low) or pd.isna(high):
+        return signed(test["mean_difference"])
+    return f"{signed(test['mean_difference'])} [{signed(low)}, {signed(high)}]"
+
+
+def verdict_text(test: pd.Series | None) -> str:
+    """``tied`` or ``different`` after the Holm-corrected test; ``–`` when untested."""
+    if test is None or pd.isna(test["significant"]):
+        return "–"
+    return "different" if bool(test["significant"]) else "tied"
 
 
 def _winners(board: Leaderboard, metric: str) -> set[tuple[str, str]]:

@@ -72,9 +72,14 @@ class ResultSet:
         """The models whose candidates were trials of a search, in any of the configs."""
         return {str(m.get("name")) for config in self.configs for m in config.get("models", []) if m.get("search")}
 
+    @property
+    def uncalibrated(self) -> set[str]:
+        """The models whose predictions are not on the ratings' scale (as the run recorded)."""
+        return {str(m["name"]) for m in self.manifest.get("models", []) if not m.get("calibrated_ratings", True)}
+
     def leaderboard(self) -> Leaderboard:
         infos = metric_infos(self.manifest)
-        return build(self.table, self.per_user, infos, self.spec, self.selection, self.searched)
+        return build(self.table, self.per_user, infos, self.spec, self.selection, self.searched, self.uncalibrated)
 
 
 def _kept_users(results: Results) -> pd.DataFrame:
@@ -187,6 +192,9 @@ def _merged_manifest(runs: list[tuple[Path, ResultSet]], table: pd.DataFrame) ->
             if metric["label"] not in labels:
                 manifest["metrics"].append(metric)
                 labels.add(metric["label"])
+    models = {m["name"]: m for _, result in runs for m in result.manifest.get("models", [])}
+    if models:
+        manifest["models"] = list(models.values())
     manifest["experiment"] = "+".join(dict.fromkeys(result.name for _, result in runs))
     manifest["merged_from"] = [
         {

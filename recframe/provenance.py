@@ -92,6 +92,15 @@ def describe_inputs(
             }
             for m in config.metrics
         ],
+        "models": [
+            {
+                "name": entry.name, "type": entry.type,
+                "calibrated_ratings": bool(
+                    getattr(config.plugins.registry.get("model", entry.type).factory, "calibrated_ratings", True)
+                ),
+            }
+            for entry in config.models
+        ],
         "plugins": config.plugins.origins,
         "versions": dict(library_versions()),
     }  # fmt: skip

@@ -21,19 +21,22 @@ EFFECT_NAMES = {"wilcoxon": "rank-biserial r", "t-test": "Cohen's d_z"}
 NO_K = -1  # the k key of models without latent factors, where a key cannot be missing
 COMPARISON_COLUMNS = [
     "metric", "model", "k", "reference_model", "reference_k", "test", "users", "mean_difference",
-    "effect_size", "effect_name", "statistic", "p_value", "p_holm", "significant",
+    "ci_low", "ci_high", "effect_size", "effect_name", "statistic", "p_value", "p_holm", "significant",
 ]  # fmt: skip
 
 
 @dataclass(frozen=True)
 class PairedTest:
-    """``mean_difference`` is mean(x - y); the effect size has the same sign."""
+    """``mean_difference`` is mean(x - y), with its 95% Student t-interval over the pairs
+    (``ci_low``, ``ci_high``); the effect size has the same sign."""
 
     n: int
     mean_difference: float
     statistic: float
     p_value: float
     effect_size: float
+    ci_low: float = math.nan
+    ci_high: float = math.nan
 
 
 def rank_biserial(differences: np.ndarray) -> float:
@@ -69,15 +72,27 @@ def paired_test(x: np.ndarray, y: np.ndarray, test: str = "wilcoxon") -> PairedT
     if n < 2:
         return PairedTest(n, float(differences.mean()) if n else math.nan, math.nan, math.nan, math.nan)
     mean_difference = float(differences.mean())
+    low, high = difference_interval(differences)
     if not differences.any():
-        return PairedTest(n, mean_difference, 0.0, 1.0, 0.0)
+        return PairedTest(n, mean_difference, 0.0, 1.0, 0.0, low, high)
     if test == "wilcoxon":
         result = scipy.stats.wilcoxon(x, y)
         effect = rank_biserial(differences)
     else:
         result = scipy.stats.ttest_rel(x, y)
         effect = cohens_dz(differences)
-    return PairedTest(n, mean_difference, float(result.statistic), float(result.pvalue), effect)
+    return PairedTest(n, mean_difference, float(result.statistic), float(result.pvalue), effect, low, high)
+
+
+def difference_interval(differences: np.ndarray, confidence: float = 0.95) -> tuple[float, float]:
+    """Student t-interval of the mean paired difference: the interval that goes with the
+    test (the same pairs), unlike the fold intervals beside each model's mean."""
+    n = differences.size
+    if n < 2:
+        return math.nan, math.nan
+    mean = float(differences.mean())
+    half = float(scipy.stats.t.ppf(0.5 + confidence / 2, n - 1) * differences.std(ddof=1) / math.sqrt(n))
+    return mean - half, mean + half
 
 
 def holm(p_values: np.ndarray | list[float]) -> np.ndarray:
@@ -147,6 +162,8 @@ def compare(
                 "test": test,
                 "users": result.n,
                 "mean_difference": result.mean_difference,
+                "ci_low": result.ci_low,
+                "ci_high": result.ci_high,
                 "effect_size": result.effect_size,
                 "effect_name": EFFECT_NAMES[test],
                 "statistic": result.statistic,

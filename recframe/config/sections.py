@@ -30,7 +30,8 @@ EVALUATION_DEFAULTS: dict[str, Any] = {
     "memory_budget_mb": 512,
 }
 EXECUTION_KEYS = ("backend", "jobs", "threads", "address", "timeout_s")
-LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha")
+LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha", "uncalibrated")
+UNCALIBRATED = ("exclude", "include")
 MAX_COUNT = 2**31 - 1
 
 
@@ -163,7 +164,7 @@ def leaderboard(check: Checker, value: Any, labels: list[str]) -> LeaderboardSpe
             check.fail(
                 (*path, "baseline"), f"no model is named {describe(baseline)};{hint} models: {', '.join(labels)}"[:300]
             )
-    for key, allowed in (("test", SIGNIFICANCE_TESTS), ("aggregation", AGGREGATIONS)):
+    for key, allowed in (("test", SIGNIFICANCE_TESTS), ("aggregation", AGGREGATIONS), ("uncalibrated", UNCALIBRATED)):
         if key in spec:
             check.choice(spec[key], (*path, key), allowed)
     alpha = check.real(

@@ -103,12 +103,16 @@ class LeaderboardSpec:
     averages every evaluated user of every fold at once (per-user ranking metrics only).
     ``test``: the paired test on per-user values; ``alpha``: its significance level after
     Holm-Bonferroni correction. ``baseline``: a model name every model is also compared with.
+    ``uncalibrated``: ``exclude`` leaves models whose predictions are not on the ratings'
+    scale (``calibrated_ratings = False``, e.g. the zero-filled NMF) out of the rating
+    metrics' rankings, tests and plots; ``include`` ranks them like the others.
     """
 
     baseline: str | None = None
     test: str = "wilcoxon"
     aggregation: str = "folds"
     alpha: float = 0.05
+    uncalibrated: str = "exclude"
 
 
 @dataclass(frozen=True)
