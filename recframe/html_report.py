@@ -24,12 +24,14 @@ from recframe.merge import ResultSet
 from recframe.plots import Plot
 from recframe.tables import Table, to_html
 
+#: (anchor, heading, content) of a section of the page
+Section = tuple[str, str, str]
 #: a progress line of run.log (``recframe.progress``); after them come the failed cells' tracebacks
 PROGRESS = re.compile(r"^\S+ \[\d+/\d+\] ")
 
 
 def _short_facts(facts: dict[str, str]) -> str:
-    """The facts a reader needs before the answer, on one line; the full list collapsed below it."""
+    """The facts a reader needs before the answer, in a line or two (the full list is in the nav)."""
     short = [
         facts.get("dataset", "").split(" (fingerprint")[0],
         facts.get("split", "").split(", seed")[0],
@@ -38,9 +40,7 @@ def _short_facts(facts: dict[str, str]) -> str:
     line = " · ".join(escape(part) for part in short if part)
     command = f" · regenerate with {inline(facts['regenerate with'])}" if "regenerate with" in facts else ""
     selection = f'<p class="facts">{inline(facts["selection"])}</p>' if "selection" in facts else ""
-    items = "".join(f"<dt>{escape(k)}</dt><dd>{inline(v)}</dd>" for k, v in facts.items())
-    details = f'<details><summary>All facts of this run</summary><dl class="facts">{items}</dl></details>'
-    return f'<p class="facts">{line}{command}</p>{selection}{details}'
+    return f'<p class="facts">{line}{command}</p>{selection}'
 
 
 def _figure(plot: Plot, directory: Path) -> str:
@@ -79,12 +79,15 @@ def _run_details(result: ResultSet) -> str:
     return "".join(parts)
 
 
-def _contents(tables: Sequence[Table], plots: Sequence[Plot], sections: list[tuple[str, str, str]]) -> str:
-    links = "".join(f'<a href="#{key}">{escape(title)}</a>' for key, title, body in sections if body)
+def _nav(facts: dict[str, str], tables: Sequence[Table], plots: Sequence[Plot], sections: list[Section]) -> str:
+    """One row: a link per section, then every fact and every table and plot (both collapsed)."""
+    links = "".join(f'<a href="#{key}">{escape(title.split(":")[0])}</a>' for key, title, body in sections if body)
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{inline(v)}</dd>" for k, v in facts.items())
     every = "".join(f'<li><a href="#{escape(t.key)}">{escape(t.title)}</a></li>' for t in tables)
     every += "".join(f'<li><a href="#plot-{escape(p.name)}">{escape(p.title)}</a></li>' for p in plots)
     return (
-        f"<nav>{links}<details><summary>Every table and plot ({len(tables)} tables, {len(plots)} plots)</summary>"
+        f'<nav>{links}<details><summary>All facts of this run</summary><dl class="facts">{items}</dl></details>'
+        f'<details class="toc"><summary>Every table and plot ({len(tables)} tables, {len(plots)} plots)</summary>'
         f'<ul style="columns: 3 20em">{every}</ul></details></nav>'
     )
 
@@ -121,5 +124,5 @@ def render(
         f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{escape(result.name)}: recframe leaderboard</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<header><h1>{escape(result.name)}: recframe leaderboard</h1>\n{_short_facts(facts)}{notes}\n"
-        f"{_contents(tables, plots, sections)}</header>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+        f"{_nav(facts, tables, plots, sections)}</header>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )

@@ -12,7 +12,8 @@ h1 { font-size: 1.35em; margin: .3em 0 .1em; } h2 { font-size: 1.2em; border-bot
   margin: 1.6em 0 .5em; } h3 { font-size: 1.02em; margin: .2em 0; }
 p.facts { margin: .1em 0; color: #444; font-size: .92em; } p.note { margin: .3em 0; color: #444; font-size: .92em; }
 code { background: #f3f3f3; padding: 0 .25em; border-radius: 3px; font-size: .92em; }
-nav { font-size: .92em; margin: .2em 0; } nav a { margin-right: .9em; }
+nav { font-size: .92em; margin: .3em 0; display: flex; flex-wrap: wrap; gap: 0 1em; align-items: baseline; }
+nav details { margin: 0; } nav details[open] { flex-basis: 100%; }
 summary { cursor: pointer; color: #0550ae; } details { margin: .35em 0; } details > :not(summary) { margin-left: .4em; }
 dl.facts { display: grid; grid-template-columns: max-content auto; gap: .1em 1em; font-size: .92em; }
 dl.facts dt { font-weight: 600; } dl.facts dd { margin: 0; }
@@ -45,7 +46,7 @@ pre { background: #f7f7f7; padding: .8em; overflow-x: auto; font-size: 12px; }
 @page { size: A4 landscape; margin: 1cm; }
 @media print {
   body { max-width: none; padding: 0; font-size: 9pt; }
-  nav { display: none; } summary { list-style: none; color: inherit; font-weight: 600; }
+  nav > a, details.toc { display: none; } summary { list-style: none; color: inherit; font-weight: 600; }
   details:not(.raw)::details-content { content-visibility: visible; display: block; }
   div.table, pre { overflow: visible; } pre { white-space: pre-wrap; word-break: break-all; }
   table { font-size: 7pt; } th { white-space: normal; } th, td { padding: .1em .3em; }
