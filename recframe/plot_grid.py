@@ -14,7 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 import matplotlib
-import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
@@ -127,4 +126,4 @@ def forest(headline: Headline) -> Figure | None:
 
 def legend_models(board: Leaderboard) -> list[str]:
     """The models drawn in the small charts, in the board's order."""
-    return [str(model) for model in dict.fromkeys(pd.Series(board.summary["model"]))]
+    return [str(model) for model in dict.fromkeys(board.summary["model"])]
