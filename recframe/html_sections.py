@@ -28,7 +28,7 @@ def escape(text: object) -> str:
 
 
 def inline(text: str) -> str:
-    """Escaped, with ```code``` spans (as the facts write commands) shown as code."""
+    """Escaped, with `code` spans (the facts write commands so, for Markdown) shown as code."""
     return re.sub(r"`([^`]+)`", r"<code>\1</code>", escape(text))
 
 
