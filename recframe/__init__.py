@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from recframe.data import Dataset, Interactions, Split, Splitter, Vocabulary
     from recframe.metric import CatalogMetric, Metric, RankingMetric, RatingMetric
     from recframe.model import FactorModel, Model
+    from recframe.notebook import load_results
     from recframe.runner import Results, run_experiment
 
 __version__ = "0.1.0"
@@ -26,7 +27,7 @@ _LAZY = {
     "CatalogMetric": "recframe.metric", "Metric": "recframe.metric", "RankingMetric": "recframe.metric",
     "RatingMetric": "recframe.metric",
     "FactorModel": "recframe.model", "Model": "recframe.model",
-    "Results": "recframe.runner", "run_experiment": "recframe.runner",
+    "Results": "recframe.runner", "run_experiment": "recframe.runner", "load_results": "recframe.notebook",
 }  # fmt: skip
 
 
@@ -42,5 +43,5 @@ __all__ = [
     "CatalogMetric", "ConfigError", "DataError", "Dataset", "ExperimentConfig", "FactorModel",
     "InputError", "Interactions", "Metric", "Model", "NotFittedError", "PluginError",
     "RankingMetric", "RatingMetric", "RecframeError", "Results", "Split", "Splitter",
-    "Vocabulary", "hookimpl", "load_config", "run_experiment",
+    "Vocabulary", "hookimpl", "load_config", "load_results", "run_experiment",
 ]  # fmt: skip

@@ -309,7 +309,9 @@ def _exclude(
     """``summary`` with the rating metrics of ``uncalibrated`` models marked ``excluded``,
     and those models with the reason."""
     rating = {m.label for m in metrics if m.kind == "rating"}
-    owned = summary["model"].map(lambda label: any(is_model_named(label, name) for name in uncalibrated))
+    owned = np.array(
+        [any(is_model_named(str(label), name) for name in uncalibrated) for label in summary["model"]], bool
+    )
     hit = owned & summary["metric"].isin(rating) & (summary["status"] == "ok")
     models = list(dict.fromkeys(summary.loc[hit, "model"]))
     summary = summary.assign(status=summary["status"].mask(hit, "excluded"))

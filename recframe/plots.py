@@ -1,7 +1,6 @@
-"""Leaderboard charts as PNG and SVG files: each metric against k (the elbow chart for
-choosing k: with validation selection, the test and the validation curves and each
-fold's choice), fit time against k, precision/recall at the cutoffs K of the config, and
-each searched model's search history.
+"""Leaderboard charts as PNG and SVG files: each metric against k (the elbow chart for choosing
+k: with validation selection, the test and the validation curves and each fold's choice), fit
+time against k, precision/recall at the cutoffs K of the config, each search's history.
 
 Figures are built with matplotlib's object API on the Agg canvas: no pyplot state, no
 display, nothing changed for a caller who also uses pyplot.
@@ -42,6 +41,14 @@ class Plot:
 
     def path(self, directory: Path, fmt: str) -> Path:
         return directory / f"{self.name}.{fmt}"
+
+
+def board_colours(board: Leaderboard) -> Colours:
+    entries = list(dict.fromkeys(board.summary["model"]))
+    curves = [selection_plots.curve_name(str(m), entries) for m in (board.sweep or board).summary["model"]]
+    models = list(dict.fromkeys([*entries, *curves]))
+    palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
+    return {model: palette(i % palette.N) for i, model in enumerate(models)}
 
 
 def _k_axis(axes: Axes, ks: list[int]) -> None:
@@ -255,15 +262,6 @@ def _caption(board: Leaderboard, metric: MetricInfo) -> str:
         "each fold's, in fold order). "
         f"{aggregation_caption(board, metric)}"
     )
-
-
-def board_colours(board: Leaderboard) -> Colours:
-    """One colour per model (and per candidate drawn apart), the same in every chart."""
-    entries = list(dict.fromkeys(board.summary["model"]))
-    candidates = (selection_plots.curve_name(str(label), entries) for label in (board.sweep or board).summary["model"])
-    models = list(dict.fromkeys([*entries, *candidates]))
-    palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
-    return {model: palette(i % palette.N) for i, model in enumerate(models)}
 
 
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:

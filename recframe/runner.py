@@ -10,16 +10,18 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from recframe import chosen, dask_backend, execution, pool
+from recframe import chosen, dask_backend, execution, jupyter, pool
 from recframe.cache import CellCache, cell_key
 from recframe.cells import RESULT_COLUMNS, Cell, Identity, repeat_seeds
 from recframe.config import ExperimentConfig, load_config
 from recframe.execution import CellOutcome, CellSource, Folds
+from recframe.notebook import ResultsView, cache_directory
 from recframe.prepare import load_data, split_fingerprint
 from recframe.provenance import describe_inputs, library_versions, provider_version
 from recframe.selection import CHOICE_COLUMNS, Planner
@@ -33,7 +35,10 @@ class Failure:
 
 
 @dataclass
-class Results:
+class Results(ResultsView):
+    """A run's cells and per-user values; ``.leaderboard()``, ``.best()``, ``.plot()``,
+    ``.write()`` and the HTML headline come from ``recframe.notebook.ResultsView``."""
+
     config: ExperimentConfig
     table: pd.DataFrame
     manifest: dict[str, Any]
@@ -42,9 +47,23 @@ class Results:
     #: what the run wants its user to know, e.g. damaged cache entries it recomputed
     notes: list[str] = field(default_factory=list)
 
+    def __repr__(self) -> str:
+        cells = self.manifest.get("cells", {})
+        return (
+            f"<recframe.Results of {self.config.name!r}: {cells.get('planned', 0)} cells, {len(self.failures)} failed; "
+            ".leaderboard(), .best(), .plot(), .write(directory)>"
+        )
+
     @property
     def failed(self) -> bool:
         return bool(self.failures)
+
+    @cached_property
+    def result_set(self) -> Any:  # recframe.merge.ResultSet (which imports this module)
+        """The results as ``recframe run`` writes and ranks them."""
+        from recframe.merge import ResultSet
+
+        return ResultSet.from_results(self)
 
     @property
     def choices(self) -> pd.DataFrame:
@@ -125,23 +144,29 @@ class _Feed:
 
 def run_experiment(
     source: str | Path | Mapping[str, Any] | ExperimentConfig,
-    cache_dir: Path | None = None,
+    cache_dir: Path | str | bool | None = True,
     rerun: bool = False,
     jobs: int | None = None,
     on_cell: CellObserver | None = None,
+    progress: bool | None = None,
 ) -> Results:
     """Run an experiment from a YAML path, a config mapping, or a loaded config.
 
     Each model's configuration is chosen fold by fold on validation data carved out of
     the training fold (see :mod:`recframe.selection`), then evaluated on the test fold.
     A cell that raises is recorded as failed (``Results.failures``); the others go on.
-    With ``cache_dir``, finished cells are stored there as they finish and reused by the
-    next run (unless ``rerun``). ``jobs`` overrides ``execution.jobs``. ``on_cell`` is
-    called with each outcome, the number done and the total expected so far. Rows come
+    Finished cells are stored in ``cache_dir`` as they finish and reused by the next run
+    (unless ``rerun``); by default (True) in ``recframe.notebook.default_cache_dir``, a
+    folder per experiment, so that running a notebook cell again is instant; None or
+    False: no cache. ``jobs`` overrides ``execution.jobs``. ``on_cell`` is
+    called with each outcome, the number done and the total expected so far. ``progress``:
+    None shows it in a Jupyter notebook only, True also on the terminal. Rows come
     in one order (model, stage, candidate, fold, seed), whatever the backend or the order
     cells finished in.
     """
     config = source if isinstance(source, ExperimentConfig) else load_config(source)
+    cache_dir = cache_directory(cache_dir, config.name)
+    on_cell = jupyter.observer(config.name, on_cell, progress)
     started = datetime.now(UTC)
     clock = time.perf_counter()
     jobs = jobs or config.execution.jobs or execution.default_jobs(config.execution.threads)

@@ -14,6 +14,8 @@ from recframe.report import write_results
 
 # Tests see only recframe's own entry points, whatever else is installed.
 os.environ["RECFRAME_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+# ... and share no cache: run_experiment's default cache is off unless a test sets one.
+os.environ["RECFRAME_CACHE"] = "off"
 
 REPO = Path(__file__).resolve().parent.parent
 
