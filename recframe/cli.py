@@ -76,8 +76,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     for one in (recommend, inspect):
         one.add_argument("config", type=Path)
-        one.add_argument("--model", help="a model's display name in the config (default: its first factor model)")
-        one.add_argument("--k", type=_bounded(MAX_FACTORS), help="number of factors (default: the model's first k)")
+        one.add_argument(
+            "--model",
+            help="a model's display name in the config, in any case (default: the leaderboard's winner, "
+            "else the first factor model)",
+        )
+        one.add_argument("--k", type=_bounded(MAX_FACTORS), help="number of factors (default: the winner's k)")
+        one.add_argument(
+            "--results-dir", type=Path, default=Path("results"), help="where the winner is read (default: ./results)"
+        )
     recommend.add_argument("--user", required=True, help="an original user id")
     recommend.add_argument("-n", type=_bounded(MAX_LISTED), default=10, help="how many items (default 10)")
     inspect.add_argument("--top", type=_bounded(MAX_LISTED), default=10, help="items listed per factor (default 10)")

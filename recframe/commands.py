@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -151,8 +151,20 @@ def dataset_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> explain.TrainedModel:
+    """The model of ``--model`` at ``--k``; given neither, the leaderboard's winner (saying so)."""
+    config = load_config(args.config)
+    model, k = args.model, args.k
+    if model is None and k is None:
+        from recframe.winner import default_choice
+
+        model, k, how = default_choice(config, args.results_dir, require)
+        print(how)
+    return explain.train(config, model, k, require=require)
+
+
 def recommend(args: argparse.Namespace) -> int:
-    trained = explain.train(load_config(args.config), args.model, args.k, require="ranking")
+    trained = _train(args, "ranking")
     table = explain.recommend(trained.model, trained.data, args.user, args.n)
     print(trained.describe())
     print(f"top {len(table)} items for user {args.user}, leaving out the items they interacted with:")
@@ -163,7 +175,7 @@ def recommend(args: argparse.Namespace) -> int:
 def explain_model(args: argparse.Namespace) -> int:
     if (args.user is None) != (args.item is None):
         raise InputError("give --user and --item together to split a prediction into its terms")
-    trained = explain.train(load_config(args.config), args.model, args.k, require="factors")
+    trained = _train(args, "factors")
     model, dataset = trained.model, trained.data
     print(trained.describe())
     if args.user is None:

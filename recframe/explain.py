@@ -53,19 +53,35 @@ def pick_variant(config: ExperimentConfig, name: str | None = None) -> ModelVari
         if not factor_models and not config.variants:
             raise InputError(f"{config.source}: every model is searched ({', '.join(searched)}); {SEARCHED}")
         return (factor_models or config.variants)[0]
-    for variant in config.variants:
-        if variant.label == name:
-            return variant
-    if name in searched:
-        raise InputError(f"{config.source}: model '{name}' is searched; {SEARCHED}")
-    raise InputError(
-        f"{config.source}: no model named '{name}';{did_you_mean(name, labels)} available: {', '.join(labels)}"
-    )
+    for same in (str.__eq__, _same_folded):  # an exact match first, then one in any case
+        found = [variant for variant in config.variants if same(variant.label, name)]
+        if found:
+            return found[0]
+        if any(same(entry, name) for entry in searched):
+            raise InputError(f"{config.source}: model '{name}' is searched; {SEARCHED}")
+    close = did_you_mean(name, labels, ignore_case=True)
+    raise InputError(f"{config.source}: no model named '{name}';{close} available: {', '.join(labels)}")
+
+
+def _same_folded(label: str, name: str) -> bool:
+    return label.casefold() == name.casefold()
 
 
 def _factory(config: ExperimentConfig, variant: ModelVariant) -> type[Model]:
     factory: type[Model] = config.plugins.registry.get("model", variant.type).factory
     return factory
+
+
+def unsuitable(
+    config: ExperimentConfig, variant: ModelVariant, require: Literal["ranking", "factors"] | None
+) -> str | None:
+    """Why ``variant`` cannot serve a command that needs ``require``, or None when it can."""
+    factory = _factory(config, variant)
+    if require == "factors" and not issubclass(factory, FactorModel):
+        return f"model '{variant.label}' ({variant.type}) has no latent factors; explain needs a factor model"
+    if require == "ranking" and "ranking" not in factory.capabilities:
+        return f"model '{variant.label}' ({variant.type}) does not rank items; pick a ranking model"
+    return None
 
 
 def train(
@@ -78,13 +94,9 @@ def train(
     (default: its first k) on the config's whole preprocessed dataset, through ``fit_model``.
     ``require`` rejects, before any work, a model that cannot rank or has no factors."""
     variant = pick_variant(config, model)
-    factory = _factory(config, variant)
-    if require == "factors" and not issubclass(factory, FactorModel):
-        raise InputError(
-            f"model {variant.label!r} ({variant.type}) has no latent factors; explain needs a factor model"
-        )
-    if require == "ranking" and "ranking" not in factory.capabilities:
-        raise InputError(f"model '{variant.label}' ({variant.type}) does not rank items; pick a ranking model")
+    problem = unsuitable(config, variant, require)
+    if problem:
+        raise InputError(problem)
     if k is not None and variant.factors == (None,):
         raise InputError(f"model '{variant.label}' ({variant.type}) has no latent factors; drop --k")
     k = variant.factors[0] if k is None else k
