@@ -68,7 +68,7 @@ def _parser() -> argparse.ArgumentParser:
     fetch = data.add_parser(
         "fetch", help="download a MovieLens archive from GroupLens and verify its checksum", parents=[common]
     )
-    fetch.add_argument("name", help="e.g. ml-100k, ml-1m, ml-20m")
+    fetch.add_argument("name", help="e.g. movielens-100k, movielens-1m, movielens-20m (or ml-100k, ...)")
     fetch.add_argument("--home", type=Path, help="data home (default: $RECFRAME_DATA or ~/.cache/recframe)")
     recommend = command("recommend", "train one model on the whole dataset; a user's top unseen items")
     inspect = command(
