@@ -55,6 +55,15 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--quiet", action="store_true", help="do not print the leaderboard")
     validate = command("validate", "check an experiment config without running it")
     validate.add_argument("config", type=Path)
+    for one in (run, validate):
+        one.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY.PATH=VALUE",
+            dest="overrides",
+            help="override a config value (YAML; repeatable), e.g. --set models.0.params.factors=[8,16]",
+        )
     command("plugins", "list datasets, splitters, models and metrics, and blocked plugins")
     data = command("data", "describe or fetch datasets").add_subparsers(dest="data_command", required=True)
     stats = data.add_parser(

@@ -35,7 +35,7 @@ def note(text: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     root = output_folder(args.results_dir, "--results-dir")
     target = check_target(results_directory(root, config.name))
     cache = CellCache(root / ".cache" / config.name)
@@ -85,7 +85,7 @@ def leaderboard(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     searched = [entry for entry in config.models if entry.search]
     settings = sum(len(v.factors) for v in config.variants)
     counts = [f"{len(config.models)} models", f"{settings} grid settings (model x k)"]

@@ -1,6 +1,7 @@
 """Command-line conventions: --version, --debug anywhere, a fast --help, one name per
 dataset, model names in any case, recommend / explain defaulting to the winner, --set."""
 
+import re
 import subprocess
 import sys
 import time
@@ -125,3 +126,35 @@ def test_recommend_and_explain_default_to_the_winner(tmp_path, write_yaml, capsy
         lines = capsys.readouterr().out.splitlines()
         assert lines[0].startswith(f"using the winner of results/winners by RMSE: {model} k={k} (chosen on ")
         assert lines[1].startswith(f"{model} (k={k}) trained")
+
+
+# --set key.path=value on run and validate
+
+
+def test_set_overrides_config_values_and_the_results_record_them(tmp_path, write_yaml, small_config, capsys):
+    config = str(write_yaml(small_config))
+    sets = ["--set", "name=foo", "--set", "split.params.n_folds=2", "--set", "models.0.factors=[3,5]"]
+    assert main(["validate", config, *sets]) == 0
+    assert "5 grid settings" in capsys.readouterr().out  # 2 k of truncated-svd + 3 models without k
+    assert main(["run", config, "--quiet", "--results-dir", str(tmp_path / "results"), *sets[:4]]) == 0
+    written = yaml.safe_load((tmp_path / "results" / "foo" / "config.yaml").read_text())
+    assert written["name"] == "foo" and written["split"]["params"]["n_folds"] == 2
+    cells = pd.read_csv(tmp_path / "results" / "foo" / "cells.csv")
+    assert sorted(cells.loc[cells["stage"] == "test", "fold"].unique()) == [0, 1]
+
+
+@pytest.mark.parametrize(
+    ("item", "message"),
+    [
+        ("models.9.factors=[2]", r"^recframe: error: --set models\.9\.factors=\[2\]: models is a list of 4; "),
+        ("split.n_folds=3", r"^recframe: error: .*split\.n_folds \(--set split\.n_folds=3\): unknown key 'n_folds'"),
+        ("seed=-1", r"^recframe: error: .*: seed \(--set seed=-1\): expected a non-negative integer"),
+        ("models.0.params.n_iter=seven", r"models\[0\]\.params\.n_iter \(--set models\.0\.params\.n_iter=seven\): "),
+        ("split.params.n_folds=[", r"^recframe: error: --set split\.params\.n_folds=\[: the value is not valid YAML"),
+        ("seed", r"^recframe: error: --set seed: expected KEY\.PATH=VALUE"),
+    ],
+)
+def test_a_bad_set_item_is_one_line_naming_it(write_yaml, small_config, capsys, item, message):
+    assert main(["validate", str(write_yaml(small_config)), "--set", item]) == 2
+    err = capsys.readouterr().err
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
