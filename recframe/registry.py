@@ -56,7 +56,7 @@ class Registry:
                 f"plugin {plugin} registered {kind} '{name}' as {factory!r}, "
                 f"which is not a subclass of recframe.{base.__name__}"
             )
-        if kind == "model" and not factory.capabilities:
+        if kind == "model" and not getattr(factory, "capabilities", None):
             raise PluginError(
                 f"plugin {plugin} registered model '{name}' ({factory.__name__}), which can neither predict nor "
                 "score: define predict(users, items) and/or score(users), and declare them, e.g. "
