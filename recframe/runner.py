@@ -203,7 +203,7 @@ def run_experiment(
             f"{len(cache.damaged)} damaged cache entries in {cache.directory} were ignored and recomputed "
             f"(first: {cache.damaged[0]})"
         )
-    results = Results(config, table, manifest, per_user, failures, notes, prepared.data.user_vocab.ids)
+    results = Results(config, table, manifest, per_user, failures, notes, np.asarray(prepared.data.user_vocab.ids))
     manifest["selection"] = results.selection_record()
     return results
 
