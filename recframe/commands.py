@@ -159,7 +159,7 @@ def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> 
         from recframe.winner import default_choice
 
         model, k, how = default_choice(config, args.results_dir, require)
-        print(how)
+        note(how)
     return explain.train(config, model, k, require=require)
 
 

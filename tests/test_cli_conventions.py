@@ -112,8 +112,9 @@ def test_recommend_and_explain_default_to_the_winner(tmp_path, write_yaml, capsy
     config = str(write_yaml(FACTOR_MODELS))
     user = str(load_data(load_config(config)).data.user_vocab.ids[0])
     assert main(["recommend", config, "--user", user, "-n", "3"]) == 0
-    first = capsys.readouterr().out.splitlines()
-    assert first[0].startswith("no leaderboard in results/winners") and first[1].startswith("PureSVD (k=2) trained")
+    first = capsys.readouterr()
+    assert first.err.startswith("recframe: note: no leaderboard in results/winners (run the config first): using")
+    assert first.out.startswith("PureSVD (k=2) trained")
     assert main(["run", config, "--quiet"]) == 0
     board = pd.read_csv(tmp_path / "results" / "winners" / "leaderboard.csv")
     choices = pd.read_csv(tmp_path / "results" / "winners" / "choices.csv")
@@ -123,9 +124,9 @@ def test_recommend_and_explain_default_to_the_winner(tmp_path, write_yaml, capsy
     for command in (["recommend", config, "--user", user], ["explain", config]):
         capsys.readouterr()
         assert main(command) == 0
-        lines = capsys.readouterr().out.splitlines()
-        assert lines[0].startswith(f"using the winner of results/winners by RMSE: {model} k={k} (chosen on ")
-        assert lines[1].startswith(f"{model} (k={k}) trained")
+        printed = capsys.readouterr()
+        assert printed.err.startswith(f"recframe: note: using the winner of results/winners by RMSE: {model} k={k} (")
+        assert printed.out.startswith(f"{model} (k={k}) trained")
 
 
 # --set key.path=value on run and validate
