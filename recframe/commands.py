@@ -160,7 +160,10 @@ def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> 
 
         model, k, how = default_choice(config, args.results_dir, require)
         note(how)
-    return explain.train(config, model, k, require=require)
+    trained = explain.train(config, model, k, require=require)
+    if trained.warning_note():
+        note(str(trained.warning_note()))
+    return trained
 
 
 def recommend(args: argparse.Namespace) -> int:
@@ -180,9 +183,11 @@ def explain_model(args: argparse.Namespace) -> int:
     print(trained.describe())
     if args.user is None:
         table = explain.factor_top_items(model, dataset, args.top)
-        for factor, rows in table.groupby("factor", sort=True):
-            print(f"factor {factor}: top {len(rows)} items by loading")
-            print(explain.format_table(rows.drop(columns="factor"), indent="  "))
+        signed = table["side"].eq("negative").any()
+        for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
+            how = f"most {side} loadings" if signed else "loading"
+            print(f"factor {factor}: top {len(rows)} items by {how}")
+            print(explain.format_table(rows.drop(columns=["factor", "side"]), indent="  "))
         return 0
     terms = explain.contributions(model, dataset, args.user, args.item)
     prediction = terms["contribution"].sum()

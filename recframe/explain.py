@@ -6,6 +6,7 @@ Pure functions returning tables; ``recframe recommend`` and ``recframe explain``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from recframe import interrupts
 from recframe.cells import Cell, build_model
 from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
-from recframe.errors import InputError, show
+from recframe.errors import InputError, clip, show
 from recframe.model import FactorModel, Model, fit_model
 from recframe.prepare import load_data
 from recframe.registry import did_you_mean
@@ -31,6 +32,15 @@ class TrainedModel:
     data: Interactions
     label: str  # the model's display name in the config
     k: int | None
+    #: the distinct warnings training raised (a library's ConvergenceWarning, ...), as text
+    warnings: tuple[str, ...] = ()
+
+    def warning_note(self) -> str | None:
+        """One line summing up the training's warnings, or None when there were none."""
+        if not self.warnings:
+            return None
+        more = f" (and {len(self.warnings) - 1} other kinds)" if len(self.warnings) > 1 else ""
+        return f"training warned: {clip(self.warnings[0], 160)}{more}"
 
     def describe(self) -> str:
         k = f" (k={self.k})" if self.k is not None else ""
@@ -103,8 +113,13 @@ def train(
     data = load_data(config).data
     cell = Cell(variant, k, 0, config.seed)
     what = f"model '{variant.label}'{'' if k is None else f' at k={k}'}"
-    fitted = interrupts.run_plugin(what, lambda: fit_model(build_model(config, cell), data), during=" while training")
-    return TrainedModel(fitted, data, variant.label, k)
+    with warnings.catch_warnings(record=True) as caught:  # shown as one note, not a library's stack of them
+        warnings.simplefilter("always")
+        fitted = interrupts.run_plugin(
+            what, lambda: fit_model(build_model(config, cell), data), during=" while training"
+        )
+    seen = tuple(dict.fromkeys(f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught))
+    return TrainedModel(fitted, data, variant.label, k, seen)
 
 
 def parse_id(vocab: Vocabulary, text: str, kind: str = "user") -> Hashable:
@@ -176,15 +191,29 @@ def _factor_model(model: Model) -> FactorModel:
 
 def factor_top_items(model: Model, data: Interactions, n: int = 10) -> pd.DataFrame:
     """For each latent factor (0-based, the column of ``item_factors_``), the ``n`` items
-    with the largest loading: columns factor, rank, item, loading, and title when known."""
+    with the largest loading (side ``positive``) and, when the factors are signed (any
+    loading is negative: SVD, SGD; not NMF), the ``n`` with the most negative (side
+    ``negative``): a signed factor's sign is arbitrary, its two ends are equally telling.
+    Columns factor, side, rank, item, loading, and title when known."""
     loadings = np.asarray(_factor_model(model).item_factors_, dtype=np.float64)
-    top = top_k_indices(np.ascontiguousarray(loadings.T), n)  # factors x n
-    factor = np.repeat(np.arange(top.shape[0]), top.shape[1])
-    rank = np.tile(np.arange(1, top.shape[1] + 1), top.shape[0])
-    items = top.ravel()
-    frame = pd.DataFrame(
-        {"factor": factor, "rank": rank, "item": data.item_vocab.id_of(items), "loading": loadings[items, factor]}
-    )
+    sides = [("positive", 1.0), ("negative", -1.0)] if (loadings < 0).any() else [("positive", 1.0)]
+    frames = []
+    for side, sign in sides:
+        top = top_k_indices(np.ascontiguousarray(sign * loadings.T), n)  # factors x n
+        factor = np.repeat(np.arange(top.shape[0]), top.shape[1])
+        items = top.ravel()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "factor": factor,
+                    "side": side,
+                    "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0]),
+                    "item": data.item_vocab.id_of(items),
+                    "loading": loadings[items, factor],
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True).sort_values(["factor"], kind="stable", ignore_index=True)
     return _with_titles(frame, data)
 
 
