@@ -16,7 +16,6 @@ from recframe.explain import (
 )
 from recframe.prepare import load_data
 
-
 SYNTHETIC = {
             "name": "explain",
             "seed": 1,
