@@ -17,18 +17,18 @@ from recframe.explain import (
 from recframe.prepare import load_data
 
 SYNTHETIC = {
-            "name": "explain",
-            "seed": 1,
-            "dataset": {"type": "synthetic", "params": {"n_users": 80, "n_items": 60, "ratings_per_user": 15}},
-            "split": {"type": "holdout"},
-            "factors": [3, 6],
-            "models": [
-                "bias",
-                {"type": "sgd-biased", "name": "MF", "params": {"epochs": 5}},
-                {"type": "truncated-svd", "name": "PureSVD"},
-            ],
-            "metrics": ["rmse"],
-        }  # fmt: skip
+    "name": "explain",
+    "seed": 1,
+    "dataset": {"type": "synthetic", "params": {"n_users": 80, "n_items": 60, "ratings_per_user": 15}},
+    "split": {"type": "holdout"},
+    "factors": [3, 6],
+    "models": [
+        "bias",
+        {"type": "sgd-biased", "name": "MF", "params": {"epochs": 5}},
+        {"type": "truncated-svd", "name": "PureSVD"},
+    ],
+    "metrics": ["rmse"],
+}
 
 
 @pytest.fixture(scope="module")
