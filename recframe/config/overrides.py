@@ -51,7 +51,8 @@ def apply(data: Any, items: Sequence[str]) -> tuple[Any, dict[KeyPath, str]]:
                         raise ConfigError([f"{shown}: {where} is {clip(repr(node[key]), 40)}, not a mapping or list"])
                     node[key] = {}
             else:
-                raise ConfigError([f"{shown}: {'.'.join(parts[:position])} is not a mapping or list"])
+                where = ".".join(parts[:position])
+                raise ConfigError([f"{shown}: {where} is {clip(repr(node), 40)}, not a mapping or list"])
             path = (*path, key)
             if last:
                 node[key] = value
