@@ -76,6 +76,15 @@ def test_movielens_100k_is_one_name_everywhere(movielens_home, write_yaml, tmp_p
         assert fetch(name, movielens_home) == movielens_home / "ml-100k"  # already there: nothing downloaded
 
 
+def test_latest_small_embedded_is_the_fetched_latest_small(movielens_home):
+    from recframe.prepare import load_dataset
+
+    if not (movielens_home / "ml-latest-small" / "ratings.csv").is_file():
+        pytest.skip("shared ml-latest-small not found")
+    embedded = load_dataset("movielens-latest-small", {})
+    assert embedded.fingerprint() == load_dataset("movielens", {"version": "latest-small"}).fingerprint()
+
+
 def test_every_movielens_release_is_a_dataset_type(tmp_path, capsys):
     assert main(["plugins"]) == 0
     listed = capsys.readouterr().out
