@@ -10,7 +10,7 @@ import numpy as np
 
 from recframe import Interactions, Model, hookimpl
 from recframe.hookspecs import Register
-from recframe.model import Capability
+from recframe.model import Capability, check_is_fitted
 from recframe.param_check import Interval
 
 
@@ -25,7 +25,7 @@ class GlobalMean(Model):
         return self
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted("mean_")
+        check_is_fitted(self, "mean_")
         return np.full(len(users), self.mean_)
 
 
@@ -64,11 +64,11 @@ class Bias(Model):
         return self
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted("item_bias_")
+        check_is_fitted(self, "item_bias_")
         return self.global_mean_ + self.user_bias_[users] + self.item_bias_[items]
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        self._check_fitted("item_bias_")
+        check_is_fitted(self, "item_bias_")
         return np.broadcast_to(self.item_bias_, (len(users), len(self.item_bias_))).copy()
 
 
@@ -83,7 +83,7 @@ class MostPopular(Model):
         return self
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        self._check_fitted("popularity_")
+        check_is_fitted(self, "popularity_")
         return np.broadcast_to(self.popularity_, (len(users), len(self.popularity_))).copy()
 
 

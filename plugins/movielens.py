@@ -190,7 +190,7 @@ def integer_ids(column: pd.Series, where: Callable[[int], str], what: str = "mov
 class MovieLens(Dataset):
     """A GroupLens MovieLens release: ``version`` is one of 100k, 1m, 10m, 20m, 25m, 32m,
     latest-small. Reads the folder ``path`` (as unzipped from GroupLens), else the data
-    home's copy (``recframe data fetch ml-<version>``; home: ``$RECFRAME_DATA`` or
+    home's copy (``recframe data fetch movielens-<version>``; home: ``$RECFRAME_DATA`` or
     ``~/.cache/recframe``). Ratings with timestamps; titles from the movies file when present."""
 
     path_params: ClassVar[tuple[str, ...]] = ("path",)
@@ -226,13 +226,33 @@ class MovieLens(Dataset):
         return read_movies(folder / spec.movies, FORMATS[version].movies_encoding)
 
 
-class MovieLens100K(MovieLens):
-    """MovieLens 100K (``movielens`` with ``version: 100k``), for use from Python."""
+def release(version: str) -> type[MovieLens]:
+    """The dataset type ``movielens-<version>``: ``movielens`` with ``version`` fixed, so
+    ``type: movielens-100k`` in a config, ``recframe data stats movielens-100k`` and
+    ``recframe data fetch movielens-100k`` name the same data."""
 
-    def __init__(self, path: str | None = None) -> None:
-        super().__init__(version="100k", path=path)
+    class Release(MovieLens):
+        __doc__ = f"MovieLens {version} (``movielens`` with ``version: {version}``); ``path`` as for ``movielens``."
+
+        def __init__(self, path: str | None = None) -> None:
+            super().__init__(version=version, path=path)
+
+    Release.__name__ = Release.__qualname__ = f"MovieLens{version.upper()}"
+    return Release
+
+
+MovieLens100K = release("100k")
+# latest-small is ``movielens-latest-small`` of recframe_plugins.datasets: the same data,
+# read from the copy shipped inside recframe unless ``path`` is given
+RELEASES = {
+    f"movielens-{version}": MovieLens100K if version == "100k" else release(version)
+    for version in VERSIONS
+    if version != "latest-small"
+}
 
 
 @hookimpl
 def recframe_register_datasets(register: Register) -> None:
     register("movielens", MovieLens)
+    for name, factory in RELEASES.items():
+        register(name, factory)

@@ -67,7 +67,10 @@ class BiasedSGD(FactorModel):
     - ``reg_bias`` [reg_bu, reg_bi] and ``reg_factors`` [reg_pu, reg_qi]: L2 penalties;
     - ``init_std`` [init_std_dev]: factors start as N(0, init_std); biases start at 0;
     - ``shuffle``: visit the ratings in a new seeded random order each epoch (True), or in
-      the training data's row order every epoch (False, what Surprise does). Shuffling
+      the training data's row order every epoch (False). Surprise visits them user by
+      user (its trainset's ``all_ratings()``: users in order of first appearance, each
+      user's ratings in file order), which ``False`` follows only on data sorted by user
+      (ML-100K's ``u.data`` is not; its ``u{n}.base`` files are). Shuffling
       makes the result independent of how the data happen to be sorted (a file sorted by
       user, or by time, is a biased stream for SGD) at the cost of cache locality: in row
       order of a user-sorted file a user's factors stay in cache, so epochs run about 1.5x
@@ -77,7 +80,8 @@ class BiasedSGD(FactorModel):
 
     The defaults are Surprise ``SVD()``'s (no value here was tuned on any dataset: a
     comparison at defaults compares libraries' defaults), except ``shuffle``;
-    ``SURPRISE_DEFAULTS`` reproduces ``SVD()`` exactly, row order included. Tune them
+    ``SURPRISE_DEFAULTS`` holds ``SVD()``'s values, ``shuffle: False`` included (the same
+    visiting order on data sorted by user, see ``shuffle``). Tune them
     like any model's with a ``search:`` (see ``configs/movielens-100k-tuned.yaml``).
     """
 
@@ -145,7 +149,7 @@ class BiasedSGD(FactorModel):
         return {"training_rmse_last_epoch": self.training_rmse_[-1]} if self.training_rmse_ else {}
 
 
-#: Surprise ``SVD()``'s defaults in this model's names (it iterates in row order).
+#: Surprise ``SVD()``'s defaults in this model's names (it iterates user by user, without shuffling).
 SURPRISE_DEFAULTS: dict[str, Any] = {
     "factors": 100, "epochs": 20, "learning_rate": 0.005, "learning_rate_decay": 1.0,
     "reg_bias": 0.02, "reg_factors": 0.02, "init_std": 0.1, "shuffle": False,

@@ -57,6 +57,15 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("--wide", action="store_true", help="print every setting, not only each model's result")
     validate = command("validate", "check an experiment config without running it")
     validate.add_argument("config", type=Path)
+    for one in (run, validate):
+        one.add_argument(
+            "--set",
+            action="append",
+            default=[],
+            metavar="KEY.PATH=VALUE",
+            dest="overrides",
+            help="override a config value (YAML; repeatable), e.g. --set models.0.params.factors=[8,16]",
+        )
     command("plugins", "list datasets, splitters, models and metrics, and blocked plugins")
     data = command("data", "describe or fetch datasets").add_subparsers(dest="data_command", required=True)
     stats = data.add_parser(
@@ -70,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     fetch = data.add_parser(
         "fetch", help="download a MovieLens archive from GroupLens and verify its checksum", parents=[common]
     )
-    fetch.add_argument("name", help="e.g. ml-100k, ml-1m, ml-20m")
+    fetch.add_argument("name", help="e.g. movielens-100k, movielens-1m, movielens-20m (or ml-100k, ...)")
     fetch.add_argument("--home", type=Path, help="data home (default: $RECFRAME_DATA or ~/.cache/recframe)")
     recommend = command("recommend", "train one model on the whole dataset; a user's top unseen items")
     inspect = command(
@@ -78,8 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     )
     for one in (recommend, inspect):
         one.add_argument("config", type=Path)
-        one.add_argument("--model", help="a model's display name in the config (default: its first factor model)")
-        one.add_argument("--k", type=_bounded(MAX_FACTORS), help="number of factors (default: the model's first k)")
+        one.add_argument(
+            "--model",
+            help="a model's display name in the config, in any case (default: the leaderboard's winner, "
+            "else the first factor model)",
+        )
+        one.add_argument("--k", type=_bounded(MAX_FACTORS), help="number of factors (default: the winner's k)")
+        one.add_argument(
+            "--results-dir", type=Path, default=Path("results"), help="where the winner is read (default: ./results)"
+        )
     recommend.add_argument("--user", required=True, help="an original user id")
     recommend.add_argument("-n", type=_bounded(MAX_LISTED), default=10, help="how many items (default 10)")
     inspect.add_argument("--top", type=_bounded(MAX_LISTED), default=10, help="items listed per factor (default 10)")

@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pandas as pd
 
@@ -43,7 +43,7 @@ def print_board(board: Leaderboard, split: str | None, wide: bool) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     root = output_folder(args.results_dir, "--results-dir")
     target = check_target(results_directory(root, config.name))
     cache = CellCache(root / ".cache" / config.name)
@@ -95,7 +95,7 @@ def leaderboard(args: argparse.Namespace) -> int:
 
 
 def validate(args: argparse.Namespace) -> int:
-    config = load_config(args.config)
+    config = load_config(args.config, args.overrides)
     searched = [entry for entry in config.models if entry.search]
     settings = sum(len(v.factors) for v in config.variants)
     counts = [f"{len(config.models)} models", f"{settings} grid settings (model x k)"]
@@ -161,8 +161,23 @@ def dataset_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
+def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> explain.TrainedModel:
+    """The model of ``--model`` at ``--k``; given neither, the leaderboard's winner (saying so)."""
+    config = load_config(args.config)
+    model, k = args.model, args.k
+    if model is None and k is None:
+        from recframe.winner import default_choice
+
+        model, k, how = default_choice(config, args.results_dir, require)
+        note(how)
+    trained = explain.train(config, model, k, require=require)
+    if trained.warning_note():
+        note(str(trained.warning_note()))
+    return trained
+
+
 def recommend(args: argparse.Namespace) -> int:
-    trained = explain.train(load_config(args.config), args.model, args.k, require="ranking")
+    trained = _train(args, "ranking")
     table = explain.recommend(trained.model, trained.data, args.user, args.n)
     print(trained.describe())
     print(f"top {len(table)} items for user {args.user}, leaving out the items they interacted with:")
@@ -173,14 +188,16 @@ def recommend(args: argparse.Namespace) -> int:
 def explain_model(args: argparse.Namespace) -> int:
     if (args.user is None) != (args.item is None):
         raise InputError("give --user and --item together to split a prediction into its terms")
-    trained = explain.train(load_config(args.config), args.model, args.k, require="factors")
+    trained = _train(args, "factors")
     model, dataset = trained.model, trained.data
     print(trained.describe())
     if args.user is None:
         table = explain.factor_top_items(model, dataset, args.top)
-        for factor, rows in table.groupby("factor", sort=True):
-            print(f"factor {factor}: top {len(rows)} items by loading")
-            print(explain.format_table(rows.drop(columns="factor"), indent="  "))
+        signed = table["side"].eq("negative").any()
+        for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
+            how = f"most {side} loadings" if signed else "loading"
+            print(f"factor {factor}: top {len(rows)} items by {how}")
+            print(explain.format_table(rows.drop(columns=["factor", "side"]), indent="  "))
         return 0
     terms = explain.contributions(model, dataset, args.user, args.item)
     prediction = terms["contribution"].sum()

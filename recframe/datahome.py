@@ -86,14 +86,25 @@ def data_home(home: Path | str | None = None) -> Path:
     return Path(cache).expanduser() / "recframe"
 
 
+def dataset_name(name: str) -> str:
+    """The dataset type of archive ``name``: ``ml-100k`` -> ``movielens-100k``, the one name
+    that works for ``recframe data fetch``, ``recframe data stats`` and a config's ``dataset.type``."""
+    return f"movielens-{name.lower().removeprefix('movielens-').removeprefix('ml-')}"
+
+
 def archive(name: str) -> Archive:
-    """The archive called ``name`` (``ml-100k``, ...); DataError with the known names otherwise."""
+    """The archive called ``name``: ``movielens-100k`` or GroupLens's ``ml-100k`` (any case);
+    DataError with the known names otherwise."""
+    key = name.lower()
+    key = f"ml-{key.removeprefix('movielens-')}" if key.startswith("movielens-") else key
     try:
-        return ARCHIVES[name]
+        return ARCHIVES[key]
     except KeyError:
-        names = sorted(ARCHIVES)
+        names = [dataset_name(n) for n in ARCHIVES]
+        close = did_you_mean(name, [*names, *ARCHIVES])
         raise DataError(
-            f"unknown MovieLens archive '{name}';{did_you_mean(name, names)} available: {', '.join(names)}"
+            f"unknown MovieLens archive '{name}';{close} available: {', '.join(names)}"
+            f" (or as GroupLens names them: {', '.join(ARCHIVES)})"
         ) from None
 
 
@@ -112,9 +123,9 @@ def locate(
     spec = archive(name)
     folder = Path(path) if path is not None else data_home() / spec.folder
     fix = (
-        f"point {key} at a complete {spec.folder} folder, or run `recframe data fetch {name}`"
+        f"point {key} at a complete {spec.folder} folder, or run `recframe data fetch {dataset_name(name)}`"
         if path is not None
-        else f"run `recframe data fetch {name}`, or set {key} or RECFRAME_DATA to where it is"
+        else f"run `recframe data fetch {dataset_name(name)}`, or set {key} or RECFRAME_DATA to where it is"
     )
     for place in [folder] if path is not None else [folder.parent, folder]:  # the data home, then its copy
         if present(place):

@@ -6,6 +6,7 @@ Pure functions returning tables; ``recframe recommend`` and ``recframe explain``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -18,7 +19,7 @@ from recframe import interrupts
 from recframe.cells import Cell, build_model
 from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
-from recframe.errors import InputError, show
+from recframe.errors import InputError, clip, show
 from recframe.model import FactorModel, Model, fit_model
 from recframe.prepare import load_data
 from recframe.registry import did_you_mean
@@ -31,6 +32,15 @@ class TrainedModel:
     data: Interactions
     label: str  # the model's display name in the config
     k: int | None
+    #: the distinct warnings training raised (a library's ConvergenceWarning, ...), as text
+    warnings: tuple[str, ...] = ()
+
+    def warning_note(self) -> str | None:
+        """One line summing up the training's warnings, or None when there were none."""
+        if not self.warnings:
+            return None
+        more = f" (and {len(self.warnings) - 1} other kinds)" if len(self.warnings) > 1 else ""
+        return f"training warned: {clip(self.warnings[0], 160)}{more}"
 
     def describe(self) -> str:
         k = f" (k={self.k})" if self.k is not None else ""
@@ -53,19 +63,35 @@ def pick_variant(config: ExperimentConfig, name: str | None = None) -> ModelVari
         if not factor_models and not config.variants:
             raise InputError(f"{config.source}: every model is searched ({', '.join(searched)}); {SEARCHED}")
         return (factor_models or config.variants)[0]
-    for variant in config.variants:
-        if variant.label == name:
-            return variant
-    if name in searched:
-        raise InputError(f"{config.source}: model '{name}' is searched; {SEARCHED}")
-    raise InputError(
-        f"{config.source}: no model named '{name}';{did_you_mean(name, labels)} available: {', '.join(labels)}"
-    )
+    for same in (str.__eq__, _same_folded):  # an exact match first, then one in any case
+        found = [variant for variant in config.variants if same(variant.label, name)]
+        if found:
+            return found[0]
+        if any(same(entry, name) for entry in searched):
+            raise InputError(f"{config.source}: model '{name}' is searched; {SEARCHED}")
+    close = did_you_mean(name, labels, ignore_case=True)
+    raise InputError(f"{config.source}: no model named '{name}';{close} available: {', '.join(labels)}")
+
+
+def _same_folded(label: str, name: str) -> bool:
+    return label.casefold() == name.casefold()
 
 
 def _factory(config: ExperimentConfig, variant: ModelVariant) -> type[Model]:
     factory: type[Model] = config.plugins.registry.get("model", variant.type).factory
     return factory
+
+
+def unsuitable(
+    config: ExperimentConfig, variant: ModelVariant, require: Literal["ranking", "factors"] | None
+) -> str | None:
+    """Why ``variant`` cannot serve a command that needs ``require``, or None when it can."""
+    factory = _factory(config, variant)
+    if require == "factors" and not issubclass(factory, FactorModel):
+        return f"model '{variant.label}' ({variant.type}) has no latent factors; explain needs a factor model"
+    if require == "ranking" and "ranking" not in factory.capabilities:
+        return f"model '{variant.label}' ({variant.type}) does not rank items; pick a ranking model"
+    return None
 
 
 def train(
@@ -78,21 +104,22 @@ def train(
     (default: its first k) on the config's whole preprocessed dataset, through ``fit_model``.
     ``require`` rejects, before any work, a model that cannot rank or has no factors."""
     variant = pick_variant(config, model)
-    factory = _factory(config, variant)
-    if require == "factors" and not issubclass(factory, FactorModel):
-        raise InputError(
-            f"model {variant.label!r} ({variant.type}) has no latent factors; explain needs a factor model"
-        )
-    if require == "ranking" and "ranking" not in factory.capabilities:
-        raise InputError(f"model '{variant.label}' ({variant.type}) does not rank items; pick a ranking model")
+    problem = unsuitable(config, variant, require)
+    if problem:
+        raise InputError(problem)
     if k is not None and variant.factors == (None,):
         raise InputError(f"model '{variant.label}' ({variant.type}) has no latent factors; drop --k")
     k = variant.factors[0] if k is None else k
     data = load_data(config).data
     cell = Cell(variant, k, 0, config.seed)
     what = f"model '{variant.label}'{'' if k is None else f' at k={k}'}"
-    fitted = interrupts.run_plugin(what, lambda: fit_model(build_model(config, cell), data), during=" while training")
-    return TrainedModel(fitted, data, variant.label, k)
+    with warnings.catch_warnings(record=True) as caught:  # shown as one note, not a library's stack of them
+        warnings.simplefilter("always")
+        fitted = interrupts.run_plugin(
+            what, lambda: fit_model(build_model(config, cell), data), during=" while training"
+        )
+    seen = tuple(dict.fromkeys(f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught))
+    return TrainedModel(fitted, data, variant.label, k, seen)
 
 
 def parse_id(vocab: Vocabulary, text: str, kind: str = "user") -> Hashable:
@@ -164,15 +191,29 @@ def _factor_model(model: Model) -> FactorModel:
 
 def factor_top_items(model: Model, data: Interactions, n: int = 10) -> pd.DataFrame:
     """For each latent factor (0-based, the column of ``item_factors_``), the ``n`` items
-    with the largest loading: columns factor, rank, item, loading, and title when known."""
+    with the largest loading (side ``positive``) and, when the factors are signed (any
+    loading is negative: SVD, SGD; not NMF), the ``n`` with the most negative (side
+    ``negative``): a signed factor's sign is arbitrary, its two ends are equally telling.
+    Columns factor, side, rank, item, loading, and title when known."""
     loadings = np.asarray(_factor_model(model).item_factors_, dtype=np.float64)
-    top = top_k_indices(np.ascontiguousarray(loadings.T), n)  # factors x n
-    factor = np.repeat(np.arange(top.shape[0]), top.shape[1])
-    rank = np.tile(np.arange(1, top.shape[1] + 1), top.shape[0])
-    items = top.ravel()
-    frame = pd.DataFrame(
-        {"factor": factor, "rank": rank, "item": data.item_vocab.id_of(items), "loading": loadings[items, factor]}
-    )
+    sides = [("positive", 1.0), ("negative", -1.0)] if (loadings < 0).any() else [("positive", 1.0)]
+    frames = []
+    for side, sign in sides:
+        top = top_k_indices(np.ascontiguousarray(sign * loadings.T), n)  # factors x n
+        factor = np.repeat(np.arange(top.shape[0]), top.shape[1])
+        items = top.ravel()
+        frames.append(
+            pd.DataFrame(
+                {
+                    "factor": factor,
+                    "side": side,
+                    "rank": np.tile(np.arange(1, top.shape[1] + 1), top.shape[0]),
+                    "item": data.item_vocab.id_of(items),
+                    "loading": loadings[items, factor],
+                }
+            )
+        )
+    frame = pd.concat(frames, ignore_index=True).sort_values(["factor"], kind="stable", ignore_index=True)
     return _with_titles(frame, data)
 
 

@@ -1,93 +1,128 @@
 """report.html: one self-contained page per experiment (no network, no other file needed).
 
-Charts are embedded as base64 SVG data URIs, so each keeps its own ids and stays sharp;
-the tables, the config(s), the manifest and the failed cells' tracebacks are inline text.
+The page leads with the answer (``recframe.html_sections``): per headline metric the
+winner, the models tied with it and the paired differences, then each metric against k
+as small multiples; then the tables, the full-size plots, the failed cells (only when
+some failed) and, collapsed, the run log, the config(s) and the manifest. Charts are
+embedded as base64 SVG data URIs, so each keeps its own ids and stays sharp.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import json
+import re
 from collections.abc import Sequence
 from pathlib import Path
 
 import yaml
 
+from recframe.html_sections import answer_section, escape, inline, k_grid_section, tables_section
+from recframe.html_style import SCRIPT, STYLE
+from recframe.leaderboard import Leaderboard
 from recframe.merge import ResultSet
 from recframe.plots import Plot
 from recframe.tables import Table, to_html
 
-STYLE = """
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2em auto; max-width: 1500px; padding: 0 1em; color: #222; }
-h1 { font-size: 1.6em; } h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-div.table { overflow-x: auto; margin: 1.5em 0; }
-table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
-caption { caption-side: top; text-align: left; padding-bottom: .4em; max-width: 1100px; min-width: min(48em, 90vw); }
-th, td { border-bottom: 1px solid #ddd; padding: .25em .6em; }
-th { background: #f3f3f3; } td.num { text-align: right; } td.left { text-align: left; } td.key { white-space: nowrap; }
-nav ul ul { columns: 3 20em; font-size: .92em; }
-figure { margin: 1.5em 0; } figure img { max-width: 100%; height: auto; }
-pre { background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }
-dl.facts { display: grid; grid-template-columns: max-content auto; gap: .2em 1em; } dl.facts dt { font-weight: 600; }
-"""
+#: (anchor, heading, content) of a section of the page
+Section = tuple[str, str, str]
+#: a progress line of run.log (``recframe.progress``); after them come the failed cells' tracebacks
+PROGRESS = re.compile(r"^\S+ \[\d+/\d+\] ")
 
 
-def _escape(text: object) -> str:
-    return html.escape(str(text))
-
-
-def _facts(result: ResultSet, facts: dict[str, str]) -> str:
-    items = "".join(f"<dt>{_escape(k)}</dt><dd>{_escape(v)}</dd>" for k, v in facts.items())
-    notes = "".join(f"<p>Note: {_escape(note)}</p>" for note in result.notes)
-    return f'<dl class="facts">{items}</dl>{notes}'
+def _short_facts(facts: dict[str, str]) -> str:
+    """The facts a reader needs before the answer, in a line or two (the full list is in the nav)."""
+    short = [
+        facts.get("dataset", "").split(" (fingerprint")[0],
+        facts.get("split", "").split(", seed")[0],
+        facts.get("cells", "").replace(" per setting", ""),
+    ]
+    line = " · ".join(escape(part) for part in short if part)
+    command = f" · regenerate with {inline(facts['regenerate with'])}" if "regenerate with" in facts else ""
+    selection = f'<p class="facts">{inline(facts["selection"])}</p>' if "selection" in facts else ""
+    return f'<p class="facts">{line}{command}</p>{selection}'
 
 
 def _figure(plot: Plot, directory: Path) -> str:
     svg = base64.b64encode(plot.path(directory, "svg").read_bytes()).decode("ascii")
     return (
-        f'<figure id="plot-{_escape(plot.name)}"><img src="data:image/svg+xml;base64,{svg}" '
-        f'alt="{_escape(plot.title)}"><figcaption><b>{_escape(plot.title)}.</b> {_escape(plot.caption)}'
-        "</figcaption></figure>"
+        f'<figure id="plot-{escape(plot.name)}"><img src="data:image/svg+xml;base64,{svg}" '
+        f'alt="{escape(plot.title)}"><figcaption>{escape(plot.title)}</figcaption></figure>'
     )
 
 
-def _pre(title: str, text: str) -> str:
-    return f"<h3>{_escape(title)}</h3><pre>{_escape(text)}</pre>"
+def _collapsed(title: str, text: str, raw: bool = False) -> str:
+    """A closed section; ``raw`` ones (long machine text) stay closed when printed."""
+    kind = ' class="raw"' if raw else ""
+    return f"<details{kind}><summary>{escape(title)}</summary><pre>{escape(text)}</pre></details>"
 
 
-def render(
-    result: ResultSet, facts: dict[str, str], tables: Sequence[Table], plots: Sequence[Plot], plot_directory: Path
-) -> str:
-    """The whole page: ``facts`` (what was compared and how), the tables, the plots (read
-    from ``plot_directory``), the failed cells' tracebacks, the config(s) and the manifest."""
-    sections = [
-        ("tables", "Leaderboard", "".join(to_html(table) for table in tables)),
-        ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in plots) or "<p>No plots.</p>"),
-    ]
-    if result.log:
-        sections.append(("log", "Run log and failed cells' tracebacks", f"<pre>{_escape(result.log)}</pre>"))
+def _failed(result: ResultSet, failures: Table | None) -> str:
+    """The failed cells (a table) and their tracebacks: the part of the run log after the
+    progress lines; empty when no cell failed."""
+    if failures is None:
+        return ""
+    lines = result.log.splitlines()
+    start = next((i for i, line in enumerate(lines) if not PROGRESS.match(line)), len(lines))
+    tracebacks = "\n".join(lines[start:])
+    return to_html(failures) + (_collapsed("Tracebacks", tracebacks) if tracebacks else "")
+
+
+def _run_details(result: ResultSet) -> str:
     names = [f"config {i} of {len(result.configs)}" for i in range(1, len(result.configs) + 1)]
     if len(names) == 1:
         names = ["config.yaml"]
-    configs = "".join(
-        _pre(name, yaml.safe_dump(config, sort_keys=False)) for name, config in zip(names, result.configs, strict=True)
+    parts = [_collapsed(n, yaml.safe_dump(c, sort_keys=False)) for n, c in zip(names, result.configs, strict=True)]
+    parts.append(_collapsed("manifest.json", json.dumps(result.manifest, indent=2, default=str), raw=True))
+    if result.log:
+        parts.append(_collapsed("run.log", result.log, raw=True))
+    return "".join(parts)
+
+
+def _nav(facts: dict[str, str], tables: Sequence[Table], plots: Sequence[Plot], sections: list[Section]) -> str:
+    """One row: a link per section, then every fact and every table and plot (both collapsed)."""
+    links = "".join(f'<a href="#{key}">{escape(title.split(":")[0])}</a>' for key, title, body in sections if body)
+    items = "".join(f"<dt>{escape(k)}</dt><dd>{inline(v)}</dd>" for k, v in facts.items())
+    every = "".join(f'<li><a href="#{escape(t.key)}">{escape(t.title)}</a></li>' for t in tables)
+    every += "".join(f'<li><a href="#plot-{escape(p.name)}">{escape(p.title)}</a></li>' for p in plots)
+    return (
+        f'<nav>{links}<details><summary>All facts of this run</summary><dl class="facts">{items}</dl></details>'
+        f'<details class="toc"><summary>Every table and plot ({len(tables)} tables, {len(plots)} plots)</summary>'
+        f'<ul style="columns: 3 20em">{every}</ul></details></nav>'
     )
-    sections += [
-        ("config", "Config", configs),
-        ("manifest", "Manifest", f"<pre>{_escape(json.dumps(result.manifest, indent=2, default=str))}</pre>"),
+
+
+def render(
+    result: ResultSet,
+    board: Leaderboard,
+    facts: dict[str, str],
+    tables: Sequence[Table],
+    plots: Sequence[Plot],
+    plot_directory: Path,
+) -> str:
+    """The whole page: ``facts`` (what was compared and how, in one line and in full), the
+    answer, the tables, the plots (read from ``plot_directory``), the failed cells, the
+    config(s), the manifest and the run log."""
+    failures = next((t for t in tables if t.key == "failures"), None)
+    shown = [t for t in tables if t is not failures]
+    sections = [
+        ("answer", "The answer: which model, which k, and is the difference real?", answer_section(board)),
+        ("k", "Each metric against k", k_grid_section(board)),
+        ("tables", "Tables", tables_section(board, shown)),
+        ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in plots)),
+        ("failed", "Failed cells", _failed(result, failures)),
+        ("run", "Config, manifest and run log", _run_details(result)),
     ]
-    table_links = "".join(f'<li><a href="#{_escape(t.key)}">{_escape(t.title)}</a></li>' for t in tables)
-    contents = "".join(
-        f'<li><a href="#{key}">{_escape(title)}</a>{f"<ul>{table_links}</ul>" if key == "tables" else ""}</li>'
-        for key, title, _ in sections
-    )
+    notes = "".join(f'<p class="note">Note: {escape(note)}</p>' for note in result.notes)
     body = "".join(
-        f'<section id="{key}"><h2>{_escape(title)}</h2>{content}</section>' for key, title, content in sections
+        f'<section id="{key}"><h2>{escape(title)}</h2>{content}</section>'
+        for key, title, content in sections
+        if content
     )
     return (
         f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{_escape(result.name)}: recframe leaderboard</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
-        f"<h1>{_escape(result.name)}: recframe leaderboard</h1>\n{_facts(result, facts)}\n"
-        f"<nav><ul>{contents}</ul></nav>\n{body}\n</body>\n</html>\n"
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+        f"<title>{escape(result.name)}: recframe leaderboard</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
+        f"<header><h1>{escape(result.name)}: recframe leaderboard</h1>\n{_short_facts(facts)}{notes}\n"
+        f"{_nav(facts, tables, plots, sections)}</header>\n{body}\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     )

@@ -6,7 +6,9 @@ starts and reading it when the cell ends gives the cell's true peak, including m
 that numpy, numba and C++ extensions allocate outside Python's allocator, at no cost
 while the cell runs. The value reported is that peak minus the resident memory at the
 start: how much the cell (fit and evaluation) added on top of what the process already
-held. Side effect: the process's ``ru_maxrss`` restarts from the cell's peak too.
+held. Before that resident memory is read, memory freed by earlier cells is handed back
+to the kernel (``malloc_trim``): otherwise a cell reusing it reads 0, as most ML-100K
+cells did. Side effect: the process's ``ru_maxrss`` restarts from the cell's peak too.
 
 Elsewhere (macOS, Windows, a kernel that forbids the reset) the result is NaN: the
 leaderboard shows n/a rather than a number that measures something else. Cells running
@@ -15,8 +17,12 @@ concurrently in one process would share the mark; recframe runs cells one at a t
 
 from __future__ import annotations
 
+import ctypes
+import functools
+import gc
 import math
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 _STATUS = Path("/proc/self/status")
@@ -31,6 +37,27 @@ def _status_kib(field: str) -> int | None:
     return int(match.group(1)) if match else None
 
 
+def _release_free_memory() -> None:
+    """Hand the memory freed by earlier cells back to the kernel before a baseline is taken.
+
+    glibc's malloc keeps freed heap pages resident (and, having freed a large block, serves
+    blocks of up to 32 MB from that heap rather than fresh mappings): a cell reusing them
+    would add nothing to the resident size, and read 0 MiB however much it allocated.
+    ``malloc_trim(0)`` returns every free page; elsewhere (not glibc) this does nothing."""
+    gc.collect()
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
 class PeakMemory:
     """``meter = PeakMemory.start(); ...; meter.stop()`` -> MiB added at the peak, or NaN."""
 
@@ -39,6 +66,7 @@ class PeakMemory:
 
     @classmethod
     def start(cls) -> PeakMemory:
+        _release_free_memory()
         baseline = _status_kib("VmRSS")
         try:
             _CLEAR_REFS.write_text("5")

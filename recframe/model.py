@@ -26,10 +26,27 @@ Capability = Literal["rating", "ranking"]
 M = TypeVar("M", bound="Model")
 
 
+def check_is_fitted(model: Model, *attributes: str) -> None:
+    """Raise :class:`recframe.NotFittedError` unless ``model`` has every one of ``attributes``
+    (learned attributes, ending in ``_``): the first line of a model's ``predict`` and
+    ``score``, e.g. ``check_is_fitted(self, "item_bias_")``, as ``recframe.testing`` expects."""
+    missing = [name for name in attributes if not hasattr(model, name)]
+    if missing:
+        raise NotFittedError(f"{type(model).__name__} must be fitted before use (no {', '.join(missing)})")
+
+
+def _overridden(cls: type, name: str) -> bool:
+    return getattr(cls, name) is not getattr(Model, name)
+
+
 class Model:
     """Base class of every model plugin."""
 
+    #: What the model can do. Left undeclared, it is inferred from the methods the class
+    #: defines: ``predict`` -> ``rating``, ``score`` -> ``ranking`` (see ``__init_subclass__``).
     capabilities: ClassVar[frozenset[Capability]] = frozenset()
+    #: True when ``capabilities`` was inferred rather than declared
+    capabilities_inferred: ClassVar[bool] = False
     #: False for models that cannot learn which items a particular user prefers beyond
     #: item (and user) biases: global mean, popularity, biases. ``recframe.testing`` skips
     #: its known-answer check, which needs personalisation, for them.
@@ -48,6 +65,26 @@ class Model:
     #: ``{"epochs": [Interval(Integral, 0, None, closed="left")]}`` (``Interval`` and
     #: ``StrOptions`` are in ``recframe.param_check``); they override the wrapped class's.
     parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Infer ``capabilities`` from the methods a class overrides when no class between
+        it and :class:`Model` declares them: a plugin that forgets the line still has its
+        metrics computed (an empty set would make every metric n/a)."""
+        super().__init_subclass__(**kwargs)
+        declared = any(
+            "capabilities" in vars(base) and not vars(base).get("capabilities_inferred", False)
+            for base in cls.__mro__
+            if base is not Model and issubclass(base, Model)
+        )
+        if declared:
+            cls.capabilities_inferred = False
+        else:
+            inferred: set[Capability] = set()
+            if _overridden(cls, "predict"):
+                inferred.add("rating")
+            if _overridden(cls, "score"):
+                inferred.add("ranking")
+            cls.capabilities, cls.capabilities_inferred = frozenset(inferred), True
 
     @classmethod
     def check_params(cls, params: dict[str, Any]) -> list[str]:
@@ -98,10 +135,6 @@ class Model:
     def details(self) -> dict[str, Any]:
         """Facts about the fitted model worth keeping with the cell (JSON-serialisable)."""
         return {}
-
-    def _check_fitted(self, attribute: str) -> None:
-        if not hasattr(self, attribute):
-            raise NotFittedError(f"{type(self).__name__} must be fitted before use")
 
     def __repr__(self) -> str:
         params = ", ".join(f"{k}={show(v)}" for k, v in self.get_params().items())
@@ -159,7 +192,7 @@ class FactorModel(Model):
     cold_items_: np.ndarray | None = None
 
     def predict(self, users: np.ndarray, items: np.ndarray) -> np.ndarray:
-        self._check_fitted("item_factors_")
+        check_is_fitted(self, "item_factors_")
         p = self.user_factors_[users]
         q = self.item_factors_[items]
         prediction = np.einsum("ij,ij->i", p, q) + self.global_bias_
@@ -175,7 +208,7 @@ class FactorModel(Model):
         return prediction
 
     def score(self, users: np.ndarray) -> np.ndarray:
-        self._check_fitted("item_factors_")
+        check_is_fitted(self, "item_factors_")
         scores = self.user_factors_[users] @ self.item_factors_.T
         if self.item_bias_ is not None:
             scores += self.item_bias_

@@ -130,7 +130,6 @@ def metric_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fig
     _k_axis(axes, _swept_ks(rows))
     axes.set_ylabel(_direction(metric))
     _finish(axes, f"{metric.label} against k: mean, 95% CI band, best k circled, overall best starred")
-    figure.text(0.01, -0.02, f"{aggregation_caption(board, metric)} {OPTIMISTIC}", fontsize="x-small", wrap=True)
     return figure
 
 
@@ -158,7 +157,6 @@ def _chosen_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fi
     test_axes.grid(alpha=0.3)
     _finish(validation_axes, "validation data (dashed)", test_axes.get_legend_handles_labels()[0])
     figure.suptitle(f"{metric.label} against k: test and validation means, the k chosen at each fold circled")
-    figure.text(0.01, -0.02, aggregation_caption(board, metric), fontsize="x-small", wrap=True)
     return figure
 
 
@@ -267,7 +265,7 @@ def _caption(board: Leaderboard, metric: MetricInfo) -> str:
 
 
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
-    """Write every chart that has data as PNG and SVG into ``directory``."""
+    """Write every chart that has data as PNG and SVG into ``directory`` (captions apart)."""
     directory.mkdir(parents=True, exist_ok=True)
     colours = board_colours(board)
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [

@@ -29,8 +29,13 @@ def _base_class(kind: Kind) -> type:
     return {"dataset": Dataset, "splitter": Splitter, "model": Model, "metric": Metric}[kind]
 
 
-def did_you_mean(word: str, choices: list[str]) -> str:
-    """`` did you mean 'x'?`` for the closest choice, or an empty string."""
+def did_you_mean(word: str, choices: list[str], ignore_case: bool = False) -> str:
+    """`` did you mean 'x'?`` for the closest choice, or an empty string; ``ignore_case``
+    compares case-folded text (``puresvd`` is closest to ``PureSVD``, not ``surprise-svd``)."""
+    if ignore_case:
+        folded = {choice.casefold(): choice for choice in reversed(choices)}  # the first of equal foldings
+        close = difflib.get_close_matches(word.casefold(), list(folded), n=1, cutoff=0.5)
+        return f" did you mean '{folded[close[0]]}'?" if close else ""
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.5)
     return f" did you mean '{close[0]}'?" if close else ""
 
@@ -50,6 +55,12 @@ class Registry:
             raise PluginError(
                 f"plugin {plugin} registered {kind} '{name}' as {factory!r}, "
                 f"which is not a subclass of recframe.{base.__name__}"
+            )
+        if kind == "model" and not getattr(factory, "capabilities", None):
+            raise PluginError(
+                f"plugin {plugin} registered model '{name}' ({factory.__name__}), which can neither predict nor "
+                "score: define predict(users, items) and/or score(users), and declare them, e.g. "
+                'capabilities = frozenset({"rating", "ranking"})'
             )
         existing = self.entries[kind].get(name)
         if existing is not None:

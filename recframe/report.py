@@ -152,5 +152,5 @@ def _write_leaderboard(result: ResultSet, board: Leaderboard, directory: Path, f
     if "latex" in formats:
         (directory / "leaderboard.tex").write_text(_latex(result, tables))
     if "html" in formats:
-        page = html_report.render(result, head, tables, plots, directory / "plots")
+        page = html_report.render(result, board, head, tables, plots, directory / "plots")
         (directory / "report.html").write_text(page)

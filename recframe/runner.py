@@ -15,6 +15,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from recframe import chosen, dask_backend, execution, jupyter, pool
@@ -47,6 +48,8 @@ class Results(ResultsView):
     failures: list[Failure] = field(default_factory=list)
     #: what the run wants its user to know, e.g. damaged cache entries it recomputed
     notes: list[str] = field(default_factory=list)
+    #: the dataset's user ids, by recframe's user index (``Interactions.user_vocab.ids``)
+    user_ids: np.ndarray | None = None
 
     def __repr__(self) -> str:
         cells = self.manifest.get("cells", {})
@@ -90,7 +93,9 @@ class Results(ResultsView):
         return _selection_record(self)
 
     def per_user_table(self) -> pd.DataFrame:
-        """Per-user metric values of every cell: model, k, fold, seed, user (index), one column per metric."""
+        """Per-user metric values of every cell: model, k, fold, seed, user (recframe's
+        index, what the paired tests pair on), user_id (the dataset's id; text unless the ids
+        are numbers), one column per metric."""
         frames = [
             frame.assign(model=model, k=k, fold=fold, seed=seed)
             for (model, k, fold, seed), frame in self.per_user.items()
@@ -99,6 +104,11 @@ class Results(ResultsView):
             return pd.DataFrame()
         table = pd.concat(frames, ignore_index=True)
         first = ["model", "k", "fold", "seed", "user"]
+        if self.user_ids is not None:
+            ids = pd.Series(self.user_ids)
+            ids = ids if pd.api.types.is_numeric_dtype(ids.dtype) else ids.astype(str)  # parquet needs one type
+            table["user_id"] = ids.to_numpy()[table["user"].to_numpy()]
+            first.append("user_id")
         table["k"] = table["k"].astype("Int64")
         return table[first + [c for c in table.columns if c not in first]]
 
@@ -238,7 +248,7 @@ def run_experiment(
             f"{len(cache.damaged)} damaged cache entries in {cache.directory} were ignored and recomputed "
             f"(first: {cache.damaged[0]})"
         )
-    results = Results(config, table, manifest, per_user, failures, notes)
+    results = Results(config, table, manifest, per_user, failures, notes, np.asarray(prepared.data.user_vocab.ids))
     manifest["selection"] = results.selection_record()
     return results
 

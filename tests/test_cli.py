@@ -113,6 +113,8 @@ def test_failed_cells_exit_1_and_write_run_log(tmp_path, write_yaml, small_confi
     assert "predict returned non-finite values: " in log and "Traceback (most recent call last)" in log
     report = (folder / "report.html").read_text()
     assert '<table id="failures">' in report and "ModelOutputError: predict returned non-finite values: " in report
+    failed = report.split('<section id="failed">')[1].split("</section>")[0]  # the failed cells only, not the log
+    assert "Traceback (most recent call last)" in failed and "bias" not in failed and ": ok" not in failed
     assert "failed: nan-model" in done.stderr
 
 

@@ -194,7 +194,7 @@ def test_locate_names_the_missing_file_and_the_fix(tmp_path, monkeypatch):
         locate("ml-100k")
     message = one_line(error)
     assert f"{tmp_path / 'ml-100k'}: missing u.data" in message
-    assert "recframe data fetch ml-100k" in message and "RECFRAME_DATA" in message
+    assert "recframe data fetch movielens-100k" in message and "RECFRAME_DATA" in message
     with pytest.raises(DataError) as error:
         locate("ml-10m", tmp_path / "mine")
     assert "mine: missing ratings.dat" in one_line(error) and "dataset.params.path" in str(error.value)

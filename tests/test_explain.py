@@ -16,24 +16,24 @@ from recframe.explain import (
 )
 from recframe.prepare import load_data
 
+SYNTHETIC = {
+    "name": "explain",
+    "seed": 1,
+    "dataset": {"type": "synthetic", "params": {"n_users": 80, "n_items": 60, "ratings_per_user": 15}},
+    "split": {"type": "holdout"},
+    "factors": [3, 6],
+    "models": [
+        "bias",
+        {"type": "sgd-biased", "name": "MF", "params": {"epochs": 5}},
+        {"type": "truncated-svd", "name": "PureSVD"},
+    ],
+    "metrics": ["rmse"],
+}
+
 
 @pytest.fixture(scope="module")
 def synthetic_config():
-    return load_config(
-        {
-            "name": "explain",
-            "seed": 1,
-            "dataset": {"type": "synthetic", "params": {"n_users": 80, "n_items": 60, "ratings_per_user": 15}},
-            "split": {"type": "holdout"},
-            "factors": [3, 6],
-            "models": [
-                "bias",
-                {"type": "sgd-biased", "name": "MF", "params": {"epochs": 5}},
-                {"type": "truncated-svd", "name": "PureSVD"},
-            ],
-            "metrics": ["rmse"],
-        }
-    )
+    return load_config(SYNTHETIC)
 
 
 @pytest.fixture(scope="module")
@@ -75,12 +75,21 @@ def test_contributions_add_up_to_the_prediction(mf):
         np.testing.assert_allclose(factors["contribution"], factors["user"] * factors["item"])
 
 
-def test_factor_top_items_are_each_factors_largest_loadings(mf):
+def test_factor_top_items_are_each_factors_largest_and_most_negative_loadings(mf):
     table = factor_top_items(mf.model, mf.data, n=4)
-    assert table.shape == (3 * 4, 4) and list(table.columns) == ["factor", "rank", "item", "loading"]
+    assert table.shape == (3 * 2 * 4, 5) and list(table.columns) == ["factor", "side", "rank", "item", "loading"]
     q = mf.model.item_factors_
-    for factor, rows in table.groupby("factor"):
-        np.testing.assert_allclose(rows["loading"], np.sort(q[:, factor])[::-1][:4], rtol=1e-6)
+    for (factor, side), rows in table.groupby(["factor", "side"]):
+        ordered = np.sort(q[:, factor])
+        expected = ordered[::-1][:4] if side == "positive" else ordered[:4]
+        np.testing.assert_allclose(rows["loading"], expected, rtol=1e-6)
+
+
+def test_non_negative_factors_show_only_their_top():
+    config = load_config({**SYNTHETIC, "models": [{"type": "sklearn-nmf", "name": "NMF"}]})
+    nmf = train(config)
+    table = factor_top_items(nmf.model, nmf.data, n=4)
+    assert (nmf.model.item_factors_ >= 0).all() and set(table["side"]) == {"positive"} and len(table) == 3 * 4
 
 
 def test_unknown_ids_and_models_are_one_line_input_errors(synthetic_config, mf):
@@ -128,7 +137,7 @@ def test_movielens_recommendations_and_factors_carry_titles(movielens):
     rated = set(movielens.data.item_vocab.id_of(movielens.data.items[movielens.data.users == 0]))
     assert not rated & set(table["item"])
     top = factor_top_items(movielens.model, movielens.data, n=3)
-    assert top.shape == (4 * 3, 5) and (top["title"] != "").all()
+    assert top.shape == (4 * 2 * 3, 6) and (top["title"] != "").all()
     terms = contributions(movielens.model, movielens.data, 1, 1)  # user 1 rated Toy Story (item 1)
     predicted = movielens.model.predict(np.array([0]), movielens.data.item_vocab.index_of([1]))[0]
     assert terms["contribution"].sum() == pytest.approx(predicted, rel=1e-5)
@@ -157,7 +166,8 @@ def test_explain_command(movielens_yaml, capsys):
 
     assert main(["explain", movielens_yaml, "--top", "2", "--k", "2"]) == 0
     out = capsys.readouterr().out
-    assert "MF (k=2)" in out and out.count("top 2 items by loading") == 2
+    assert "MF (k=2)" in out and out.count("top 2 items by most positive loadings") == 2
+    assert out.count("top 2 items by most negative loadings") == 2
     assert main(["explain", movielens_yaml, "--user", "1", "--item", "1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[1].startswith("user 1, item 1 (Toy Story (1995)): predicted") and out[1].endswith(", 4 in the data")
@@ -168,3 +178,15 @@ def test_explain_command(movielens_yaml, capsys):
     assert "explain needs a factor model" in capsys.readouterr().err
     assert main(["explain", movielens_yaml, "--user", "1"]) == 2
     assert "give --user and --item together" in capsys.readouterr().err
+
+
+def test_library_warnings_are_one_note(write_yaml, capsys, monkeypatch, tmp_path):
+    from recframe.cli import main
+
+    monkeypatch.chdir(tmp_path)  # no results/explain here: a note says the first factor model is used
+    config = {**SYNTHETIC, "models": [{"type": "sklearn-nmf", "name": "NMF", "params": {"max_iter": 2}}]}
+    assert main(["explain", str(write_yaml(config)), "--top", "2"]) == 0
+    printed = capsys.readouterr()
+    notes = [line for line in printed.err.splitlines() if "ConvergenceWarning" in line]
+    assert len(notes) == 1 and notes[0].startswith("recframe: note: training warned: ConvergenceWarning: ")
+    assert "Warning" not in printed.out and len(printed.err.splitlines()) == 2  # the warning and where NMF came from

@@ -123,7 +123,7 @@ CASES: list[tuple[str, list[str], dict[str, Any], dict[str, str], str]] = [
         dataset("movielens", version="100k"),
         {"home/ml-100k": FIFO},
         {"RECFRAME_DATA": "{tmp}/home"},
-        r"home/ml-100k: is a named pipe \(FIFO\), not a folder; run `recframe data fetch ml-100k`",
+        r"home/ml-100k: is a named pipe \(FIFO\), not a folder; run `recframe data fetch movielens-100k`",
     ),
     (
         "data-home-dev-null",

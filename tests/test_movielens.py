@@ -65,7 +65,7 @@ def test_latest_small_counts():
 def test_ml1m_without_ratings_says_which_file_and_how_to_get_it():
     folder = shared("ml-1m")
     message = one_line_error(MovieLens(version="1m", path=str(folder)), r"missing ratings\.dat")
-    assert str(folder) in message and "recframe data fetch ml-1m" in message
+    assert str(folder) in message and "recframe data fetch movielens-1m" in message
 
 
 def test_config_reads_the_data_home(monkeypatch):
@@ -181,5 +181,5 @@ def test_data_home_folder_names_follow_grouplens(tmp_path, monkeypatch):
     write(tmp_path / "ml-10M100K", "ratings.dat", "1::2::3.5::4\n")
     assert len(MovieLens(version="10m").load()) == 1
     one_line_error(
-        MovieLens(version="32m"), rf"{re.escape(str(tmp_path / 'ml-32m'))}: missing ratings\.csv.*fetch ml-32m"
+        MovieLens(version="32m"), rf"{re.escape(str(tmp_path / 'ml-32m'))}: missing ratings\.csv.*fetch movielens-32m"
     )

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from recframe import ConfigError, Model, PluginError, load_config, run_experiment
+from recframe import ConfigError, FactorModel, Model, PluginError, load_config, run_experiment
 from recframe.plugins import DISABLE_AUTOLOAD_ENV, load_plugins
 from recframe.registry import Registry
 
@@ -75,8 +75,8 @@ def test_two_plugins_registering_one_name_name_both(tmp_path, write_yaml, small_
 
 def test_unknown_name_lists_available_and_closest():
     registry = Registry()
-    registry.add("model", "als", Model, "p")
-    registry.add("model", "bpr", Model, "p")
+    registry.add("model", "als", FactorModel, "p")
+    registry.add("model", "bpr", FactorModel, "p")
     with pytest.raises(PluginError, match=r"unknown model 'alss'; did you mean 'als'\? available: als, bpr"):
         registry.get("model", "alss")
 

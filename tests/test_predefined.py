@@ -72,7 +72,7 @@ def test_preset_without_its_files_says_how_to_get_them(tmp_path, monkeypatch):
     data = synthetic()
     with pytest.raises(
         DataError,
-        match=r"ml-100k: missing u1\.base, u1\.test, .*recframe data fetch ml-100k`, or set split\.params\.path",
+        match=r"ml-100k: missing u1\.base, u1\.test, .*recframe data fetch movielens-100k`, or set split\.params\.path",
     ):
         list(Predefined(preset="ml-100k-u1-u5").split(data, seed=0))
 

@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 from conftest import write_run
 
-from recframe import cli
+from recframe import cli, plot_grid
+from recframe.headline import Headline, Standing
+from recframe.leaderboard import MetricInfo
 
 CONFIG = {
     "name": "small",
@@ -78,9 +80,14 @@ def test_report_html_is_self_contained_with_every_table_plot_and_definition(fold
     metrics = ["rmse", "precision-5", "precision-10", "recall-5", "recall-10", "coverage-5"]
     per_metric = [f"{m}-{kind}" for m in metrics for kind in ("best", "k", "k-validation")]
     expected = ["summary", "choices", "gap", *per_metric, "sweep-summary", "costs", "settings", "metrics"]
-    assert page.tables == expected
+    headlines = [key for key in page.tables if key.startswith("headline-")]
+    assert headlines and page.tables[: len(headlines)] == headlines  # the answer first
+    assert page.tables[len(headlines) :] == expected
     charts = sorted(p.stem for p in (folder / "plots").glob("*.svg"))
-    assert len(page.images) == len(charts) == len(metrics) + 3  # + fit time, precision/recall, svd's search
+    small = [alt for alt in page.images if alt.endswith("against k (small)")]
+    forests = [alt for alt in page.images if alt.endswith("paired difference from the best")]
+    assert len(small) == len(metrics) and 1 <= len(forests) <= len(headlines)  # none when nothing was tested
+    assert len(page.images) - len(small) - len(forests) == len(charts) == len(metrics) + 3  # + fit time, P/R, search
     assert all(svg.startswith(b"<?xml") and b"<svg" in svg for svg in page.images.values())
     manifest = json.loads((folder / "manifest.json").read_text())
     for metric in manifest["metrics"]:
@@ -159,3 +166,21 @@ def test_leaderboard_input_errors_are_one_line(folder, tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
     assert cli.main(["leaderboard", str(folder), "--out", str(tmp_path)]) == 2
     assert "is not a results directory" in capsys.readouterr().err and (tmp_path / "notes.txt").exists()
+
+
+def test_the_forest_plot_keeps_close_models_readable_beside_a_far_off_one():
+    nan = float("nan")
+    winner = Standing("best", "k=8", 0.90, 0.0, 0.0, 0.0, nan, True)
+    others = [
+        Standing("close", "k=4", 0.901, 0.001, -0.002, 0.004, 0.6, True),
+        Standing("near", "", 0.91, 0.01, 0.008, 0.012, 0.001, False),
+        Standing("far", "", 2.9, 2.0, 1.9, 2.1, 0.001, False),
+    ]
+    headline = Headline(MetricInfo("RMSE", "rating", False), winner, others, [], "wilcoxon", 0.05)
+    axes = plot_grid.forest(headline).axes[0]
+    low, high = axes.get_xlim()
+    assert low < -0.002 and 0.012 < high < 0.1  # the far model is cut off, the others' intervals shown
+    assert [t.get_text() for t in axes.texts] == ["+2"]  # its difference written at the edge
+    assert [t.get_text() for t in axes.get_yticklabels()] == ["best", "close", "near", "far"]
+    near = Headline(MetricInfo("RMSE", "rating", False), winner, others[:2], [], "wilcoxon", 0.05)
+    assert plot_grid.forest(near).axes[0].get_xlim()[1] > 0.012 and not plot_grid.forest(near).axes[0].texts

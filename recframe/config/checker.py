@@ -34,9 +34,10 @@ def describe(value: Any) -> str:
 class Checker:
     """Problems of one config, each ``source: key.path (line N): message``."""
 
-    def __init__(self, source: str, lines: dict[KeyPath, int]) -> None:
+    def __init__(self, source: str, lines: dict[KeyPath, int], changed: Mapping[KeyPath, str] | None = None) -> None:
         self.source = source
         self.lines = lines
+        self.changed = dict(changed or {})  # key paths set on the command line -> the --set item
         self.problems: list[str] = []
 
     def line_of(self, path: KeyPath) -> int | None:
@@ -50,6 +51,9 @@ class Checker:
     def fail(self, path: KeyPath, message: str) -> None:
         line = self.line_of(path)
         where = f" (line {line})" if line else ""
+        for changed, item in self.changed.items():  # a problem in or above a value set by --set names it
+            if path and (path[: len(changed)] == changed or changed[: len(path)] == path):
+                where = f" ({item})"
         problem = f"{self.source}: {format_path(path)}{where}: {message}"
         if problem not in self.problems:  # e.g. a bad params value, met at every grid point
             self.problems.append(problem)

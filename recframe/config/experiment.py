@@ -7,7 +7,7 @@ once, each as ``file: key.path (line N): expected ..., got ...``.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 from recframe.config import components, sections
 from recframe.config import selection as choosing
 from recframe.config.checker import Checker, describe
+from recframe.config.overrides import apply as apply_overrides
 from recframe.config.specs import (
     COLD_START_POLICIES,
     ComponentSpec,
@@ -76,9 +77,10 @@ def reload_config(source: tuple[Any, str]) -> ExperimentConfig:
     return _validate(data, {}, "<config>", Path(base))
 
 
-def load_config(source: str | Path | Mapping[str, Any]) -> ExperimentConfig:
+def load_config(source: str | Path | Mapping[str, Any], overrides: Sequence[str] = ()) -> ExperimentConfig:
     """Read, load plugins for, and validate an experiment; raise ``ConfigError`` listing
-    every problem found."""
+    every problem found. ``overrides``: ``key.path=value`` items applied before validation
+    (``recframe run --set``, see :mod:`recframe.config.overrides`)."""
     lines: dict[KeyPath, int] = {}
     if isinstance(source, Mapping):
         data, label, base = dict(source), "<config>", Path.cwd()
@@ -86,11 +88,16 @@ def load_config(source: str | Path | Mapping[str, Any]) -> ExperimentConfig:
         path = Path(source)
         data, lines = read_yaml(path)
         label, base = str(path), path.resolve().parent
-    return _validate(data, lines, label, base)
+    if overrides and not isinstance(data, Mapping):
+        raise ConfigError([f"{label}: expected a mapping of experiment keys, got {describe(data)}"])
+    data, changed = apply_overrides(data, overrides)
+    return _validate(data, lines, label, base, changed)
 
 
-def _validate(data: Any, lines: dict[KeyPath, int], label: str, base: Path) -> ExperimentConfig:
-    check = Checker(label, lines)
+def _validate(
+    data: Any, lines: dict[KeyPath, int], label: str, base: Path, changed: Mapping[KeyPath, str] | None = None
+) -> ExperimentConfig:
+    check = Checker(label, lines, changed)
     if not isinstance(data, Mapping):
         raise ConfigError([f"{label}: expected a mapping of experiment keys, got {describe(data)}"])
     top = check.mapping(data, (), TOP_LEVEL_KEYS)
