@@ -14,6 +14,7 @@ time it has run). Until a computed cell has finished there is nothing to go on: 
 
 from __future__ import annotations
 
+import atexit
 import math
 import os
 import sys
@@ -130,6 +131,7 @@ class Progress:
         by the notebook API's ``progress=True``) at the first event."""
         if self.display is not None and not self.display.live.is_started:
             self.display.start()
+            atexit.register(self._hide)  # the cursor back, should a caller without ``with`` never get to the end
 
     def _hide(self) -> None:
         if self.display is not None and self.display.live.is_started:
