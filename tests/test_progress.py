@@ -49,8 +49,10 @@ def test_plain_lines_every_tenth_without_escape_codes_and_eta_only_after_a_compu
     progress = Progress(stream=stream, jobs=1)
     cells = [cell("svd", 2, fold) for fold in range(20)]
     for done, one in enumerate(cells, start=1):
-        progress.on_start(one, {"svd": 20 - done}) if done > 2 else None
-        progress(outcome(one, 0.5, cached=done <= 2), done, 20)
+        cached = done <= 2  # the first two come from the cache: never started, no cost
+        if not cached:
+            progress.on_start(one, {"svd": 20 - done})
+        progress(outcome(one, 0.5, cached=cached), done, 20)
     lines = stream.getvalue().splitlines()
     assert "\x1b" not in stream.getvalue() and "\r" not in stream.getvalue()
     assert len(lines) == 11  # 0%, 10%, ..., 100% (the first cell is at 5%)
