@@ -17,7 +17,7 @@ from recframe.board_text import NOT_DIFFERENT
 from recframe.tables import Table, to_text
 from recframe.terminal import board_text, metric_table
 
-PUBLISHED = Path(__file__).resolve().parent.parent.parent / "main" / "results"
+PUBLISHED = Path(__file__).resolve().parent.parent / "results"  # the published runs, in the repository
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 WIDE = pd.DataFrame(
     {
