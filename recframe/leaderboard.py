@@ -300,7 +300,7 @@ def _board(
     )
 
 
-EXCLUDED_REASON = "predictions not on the ratings' scale (calibrated_ratings = False)"
+EXCLUDED_REASON = "predictions not on the ratings' scale: calibrated_ratings = False"
 
 
 def _exclude(

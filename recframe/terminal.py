@@ -82,7 +82,9 @@ def headline_parts(board: Leaderboard, width: int) -> tuple[list[RenderableType]
     notes: list[str] = []
     for headline in headlines(board):
         table = headline_table(headline)
-        parts += [*text_blocks(table, width, caption=False), Text(headline.sentence()), Text("")]
+        # the sentence is the answer: it stands where the table's title would
+        blocks = text_blocks(table, width, caption=False)[1:]
+        parts += [Text(headline.sentence(), style="bold"), *blocks, Text("")]
         notes.append(table.caption)
     return parts, list(dict.fromkeys(notes))
 
