@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.stats
 
 from recframe import chosen
+from recframe.calibration import exclude_uncalibrated
 from recframe.config import LeaderboardSpec, is_model_named
 from recframe.significance import COMPARISON_COLUMNS, NO_K, Comparison, compare
 
@@ -239,12 +240,10 @@ def build(
     ``searched``: models whose candidates were trials of a search: their trials differ
     from fold to fold, so they have no k sweep (``board.sweep`` holds the other models;
     their oracle is in ``board.gap``, their trials in ``board.history``).
-    ``uncalibrated``: models whose predictions are not on the ratings' scale; unless the
-    spec says ``uncalibrated: include``, their rating metrics are ``excluded`` (shown,
-    never ranked, tested or plotted) and listed in ``board.excluded``.
+    ``uncalibrated``: models left out of rating metrics (see ``recframe.calibration``)
+    unless the spec says ``uncalibrated: include``.
     """
-    if spec.uncalibrated == "include":
-        uncalibrated = ()
+    uncalibrated = () if spec.uncalibrated == "include" else uncalibrated
     tests = chosen.stage(table, "test")
     if selection is None or (chosen.stage(table, "validation").empty and "entry" not in table.columns):
         return _board(tests, per_user, metrics, spec, uncalibrated=uncalibrated)
@@ -283,7 +282,8 @@ def _board(
     """A board of ``table``'s rows; ``compare``: with the paired tests against the best."""
     present = set(table["metric"])
     infos = [m for m in metrics if m.label in present]
-    summary, excluded = _exclude(aggregate(table, per_user, spec.aggregation), infos, uncalibrated)
+    rating = {m.label for m in infos if m.kind == "rating"}
+    summary, excluded = exclude_uncalibrated(aggregate(table, per_user, spec.aggregation), rating, uncalibrated)
     best = best_configurations(summary, infos)
     seeds = table.groupby([*ROW_KEYS, "fold"], dropna=False)["seed"].nunique()
     return Leaderboard(
@@ -298,21 +298,3 @@ def _board(
         failures=_failures(table),
         excluded=excluded,
     )
-
-
-EXCLUDED_REASON = "predictions not on the ratings' scale: calibrated_ratings = False"
-
-
-def _exclude(
-    summary: pd.DataFrame, metrics: Sequence[MetricInfo], uncalibrated: Collection[str]
-) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
-    """``summary`` with the rating metrics of ``uncalibrated`` models marked ``excluded``,
-    and those models with the reason."""
-    rating = {m.label for m in metrics if m.kind == "rating"}
-    owned = np.array(
-        [any(is_model_named(str(label), name) for name in uncalibrated) for label in summary["model"]], bool
-    )
-    hit = owned & summary["metric"].isin(rating) & (summary["status"] == "ok")
-    models = list(dict.fromkeys(summary.loc[hit, "model"]))
-    summary = summary.assign(status=summary["status"].mask(hit, "excluded"))
-    return summary, [(model, EXCLUDED_REASON) for model in models]
