@@ -11,6 +11,7 @@ import pandas as pd
 
 from recframe.config import ExperimentConfig
 from recframe.explain import unsuitable
+from recframe.headline import headline_metrics
 from recframe.leaderboard import build, metric_infos
 from recframe.merge import read_results
 from recframe.paths import is_regular_file
@@ -25,20 +26,19 @@ class Winner:
 
 
 def winner(directory: Path) -> Winner | None:
-    """The model and k ranked first by the first selection metric (with ``selection: none``,
-    by the first metric) in a results directory; None when it has no cells.csv or no
-    ranked model. With validation selection each fold chose its own k: the winner's k is
+    """The model and k ranked first by the first headline metric (the first selection
+    metric; with ``selection: none``, the first rating metric, else ranking) in a results
+    directory; None when it has no cells.csv or no ranked model. With validation selection each fold chose its own k: the winner's k is
     the one chosen most often (ties: the smaller k)."""
     if not is_regular_file(directory / "cells.csv"):
         return None
     result = read_results(directory)
     infos = metric_infos(result.manifest)
     # per-user values only feed the significance tests, which do not change the ranks
-    board = build(result.table, None, infos, result.spec, result.selection, result.searched)
-    labels = result.selection or [m.label for m in board.metrics]
-    if not labels:
+    board = build(result.table, None, infos, result.spec, result.selection, result.searched, result.uncalibrated)
+    if not board.metrics:
         return None
-    metric = labels[0]
+    metric = headline_metrics(board)[0].label
     first = board.best[(board.best["metric"] == metric) & (board.best["rank"] == 1)]
     if first.empty:
         return None
