@@ -28,8 +28,9 @@ class Winner:
 def winner(directory: Path) -> Winner | None:
     """The model and k ranked first by the first headline metric (the first selection
     metric; with ``selection: none``, the first rating metric, else ranking) in a results
-    directory; None when it has no cells.csv or no ranked model. With validation selection each fold chose its own k: the winner's k is
-    the one chosen most often (ties: the smaller k)."""
+    directory; None when it has no cells.csv or no ranked model. With validation
+    selection each fold chose its own k: the winner's k is the one chosen most often
+    (ties: the smaller k)."""
     if not is_regular_file(directory / "cells.csv"):
         return None
     result = read_results(directory)
