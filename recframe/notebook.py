@@ -177,6 +177,13 @@ class SavedResults(ResultsView):
     directory: Path
     saved: ResultSet
 
+    def __repr__(self) -> str:
+        cells = self.saved.manifest.get("cells", {})
+        return (
+            f"<recframe.SavedResults of {self.saved.name!r} from {self.directory}: {cells.get('planned', 0)} cells; "
+            ".leaderboard(), .best(), .plot(), .write(directory)>"
+        )
+
     @property
     def result_set(self) -> ResultSet:
         return self.saved

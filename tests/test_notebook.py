@@ -121,6 +121,7 @@ def test_load_results_gives_the_leaderboard_of_the_run(run, cli_folder):
     )
     assert loaded.best() == run.best()
     assert loaded.manifest["experiment"] == "tiny"
+    assert "\n" not in repr(loaded) and "'tiny'" in repr(loaded) and len(repr(loaded)) < 300
 
 
 def cached_flags(config: dict[str, Any], **options: Any) -> tuple[recframe.Results, list[bool]]:
