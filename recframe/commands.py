@@ -48,7 +48,8 @@ def run(args: argparse.Namespace) -> int:
     target = check_target(results_directory(root, config.name))
     cache = CellCache(root / ".cache" / config.name)
     with cache.locked():  # a second run on the same results is refused while this one runs
-        with Progress(quiet=args.quiet, jobs=resolve_jobs(config, args.jobs)) as progress:
+        queued = config.execution.backend == "dask"
+        with Progress(quiet=args.quiet, jobs=resolve_jobs(config, args.jobs), queued=queued) as progress:
             results = run_experiment(
                 config, cache.directory, args.rerun, args.jobs, on_cell=progress, on_start=progress.on_start
             )

@@ -6,7 +6,8 @@ terminal's width. Elsewhere (CI, a pipe) a plain line every 10% of the cells, wi
 escape codes or carriage returns.
 
 The ETA adds up what every cell still to run is expected to cost and divides it by the
-jobs: a cell's cost is the mean cost of the finished cells of the same model and k, else
+jobs: a cell's cost (its wall time from start to finish, see ``cost``) is the mean cost of
+the finished cells of the same model and k, else
 of the same model, else of all (a cell in flight is expected to need its cost minus the
 time it has run). Until a computed cell has finished there is nothing to go on: ``ETA –``
 (cached cells cost nothing and say nothing about the others).
@@ -54,9 +55,14 @@ def duration(seconds: float) -> str:
     return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
 
 
-def cost(outcome: CellOutcome, wall: float | None) -> float | None:
-    """What a computed cell cost: its fit and evaluation time as its worker measured them
-    (whatever the backend queued it behind), else the time between start and finish."""
+def cost(outcome: CellOutcome, wall: float | None, queued: bool = False) -> float | None:
+    """What a computed cell cost: the time between its start and its finish, which counts
+    what fit and evaluation times leave out (the worker's setup, moving data and results:
+    most of a small cell's time). When the backend ``queued`` cells before a worker was
+    free (dask), that time includes the wait: then the fit and evaluation time its worker
+    measured."""
+    if wall is not None and not queued:
+        return wall
     if outcome.rows:
         seconds = float(outcome.rows[0].get("fit_seconds", math.nan)) + float(outcome.rows[0].get("eval_seconds", 0))
         if math.isfinite(seconds):
@@ -102,8 +108,9 @@ class Progress:
     draws progress (unless ``quiet``) and keeps the run's log lines. Use it as a context
     manager, so the live display ends (and the terminal is whole again) however the run ends."""
 
-    def __init__(self, quiet: bool = False, stream: TextIO | None = None, jobs: int = 1) -> None:
+    def __init__(self, quiet: bool = False, stream: TextIO | None = None, jobs: int = 1, queued: bool = False) -> None:
         self.stream = stream or sys.stderr
+        self.queued = queued  # cells start before a worker is free (see ``cost``)
         self.quiet = quiet
         self.interactive = self.stream.isatty() and os.environ.get("TERM") != "dumb"
         self.start = time.perf_counter()
@@ -155,7 +162,7 @@ class Progress:
         started = self.in_flight.pop(outcome.cell.identity, None)
         if not outcome.cached:
             wall = None if started is None else time.perf_counter() - started[1]
-            seconds = cost(outcome, wall)
+            seconds = cost(outcome, wall, self.queued)
             if seconds is not None:
                 self.estimator.finished(outcome.cell, seconds)
         self.done, self.total = done, total

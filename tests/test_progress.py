@@ -16,7 +16,7 @@ from recframe import run_experiment
 from recframe.cells import Cell
 from recframe.config.specs import ModelVariant
 from recframe.execution import CellOutcome
-from recframe.progress import Estimator, Progress
+from recframe.progress import Estimator, Progress, cost
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 
@@ -42,6 +42,13 @@ def test_eta_sums_each_cells_expected_cost_by_model_and_k_over_the_jobs():
     assert estimator.remaining(in_flight, outstanding) == pytest.approx(expected / 2)
     # one long cell left: it bounds the ETA however many jobs are idle
     assert estimator.remaining([(cell("svd", 4), 1.0)], {}) == pytest.approx(10.0)
+
+
+def test_a_cell_costs_its_wall_time_unless_the_backend_queued_it():
+    done = outcome(cell("svd", 2), 0.2)  # the worker measured 0.2 s of fit and evaluation
+    assert cost(done, wall=1.5) == 1.5  # setup and transfers count: the quickstart's ETA was 4x short without them
+    assert cost(done, wall=9.0, queued=True) == pytest.approx(0.2)  # dask: the wall time includes the queue
+    assert cost(done, wall=None) == pytest.approx(0.2)
 
 
 def test_plain_lines_every_tenth_without_escape_codes_and_eta_only_after_a_computed_cell():
