@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import shared_data
 from recframe_plugins.baselines import MostPopular
-from recframe_plugins.ease import EASE, check_memory, gram_bytes
+from recframe_plugins.ease import BLOCK, EASE, check_memory, gram_bytes
 
 from recframe import DataError, Interactions
 from recframe.config import EvaluationSpec
@@ -31,9 +31,12 @@ def reference_scores(x: np.ndarray, l2: float) -> tuple[np.ndarray, np.ndarray]:
     return x @ b, b
 
 
-@pytest.mark.parametrize(("l2", "binarize"), [(500.0, True), (5.0, True), (20.0, False)])
-def test_scores_equal_the_float64_closed_form(l2, binarize):
-    train = random_interactions()
+@pytest.mark.parametrize(
+    ("l2", "binarize", "n_items"),
+    [(500.0, True, 40), (5.0, True, 40), (20.0, False, 40), (50.0, True, BLOCK + 100)],  # the last: 2 blocks
+)
+def test_scores_equal_the_float64_closed_form(l2, binarize, n_items):
+    train = random_interactions(n_users=300, n_items=n_items, density=0.15 if n_items < BLOCK else 0.03)
     x = train.csr.toarray().astype(np.float64)
     if binarize:
         x = (x != 0).astype(np.float64)
@@ -57,10 +60,10 @@ def test_diagonal_is_zero_and_l2_shrinks_weights():
 
 
 def test_memory_check_refuses_with_the_fix():
-    assert gram_bytes(26_744) == 2 * 26_744**2 * 4
-    check_memory(1_000, available=gram_bytes(1_000))
-    with pytest.raises(DataError, match=r"26,744 items need 5\.33 GiB.*min_item_ratings"):
-        check_memory(26_744, available=2**30)
+    assert 4 * 26_744**2 < gram_bytes(26_744, 20_000_263) < 1.3 * 4 * 26_744**2
+    check_memory(1_000, 5_000, available=gram_bytes(1_000, 5_000))
+    with pytest.raises(DataError, match=r"^ease: 26,744 items need 3\.42 GiB .* 1\.00 GiB available; .*min_item_ratings"):
+        check_memory(26_744, 20_000_263, available=2**30)
 
 
 def test_invalid_l2_is_a_param_error():
