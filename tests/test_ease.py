@@ -62,7 +62,7 @@ def test_diagonal_is_zero_and_l2_shrinks_weights():
 def test_memory_check_refuses_with_the_fix():
     assert 4 * 26_744**2 < gram_bytes(26_744, 20_000_263) < 1.3 * 4 * 26_744**2
     check_memory(1_000, 5_000, available=gram_bytes(1_000, 5_000))
-    with pytest.raises(DataError, match=r"^ease: 26,744 items need 3\.42 GiB .* 1\.00 GiB available; .*min_item_ratings"):
+    with pytest.raises(DataError, match=r"^ease: 26,744 items need 3\.42 GiB .* 1\.00 GiB available; .*min_item"):
         check_memory(26_744, 20_000_263, available=2**30)
 
 
