@@ -3,6 +3,7 @@
     python benchmarks/models.py surprise   # sgd-biased at Surprise's SVD defaults vs surprise-svd: RMSE, fit time
     (tuning every model with the same budget: configs/movielens-100k-tuned.yaml and benchmarks/tuning.py)
     python benchmarks/models.py overhead   # a recframe cell vs calling sklearn / implicit directly (fit + scoring)
+    python benchmarks/models.py ease       # an ease cell vs EASE's closed form written directly in numpy
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
 both sides in this process on the same input, in the same order.
@@ -139,11 +140,58 @@ def overhead() -> None:
         )
 
 
+def ease_overhead() -> None:
+    """u1..u5, fit + top-10 of every test user: an ease cell (fit_model + evaluate, P/R/NDCG@10)
+    vs the closed form in numpy, float32, as in Steck's code (``np.linalg.inv``) and with the
+    Cholesky inverse the plugin uses (``spotrf`` + ``spotri``); one BLAS thread for all."""
+    from recframe_plugins.ease import EASE
+    from recframe_plugins.metrics import NDCG, Precision, Recall
+    from scipy.linalg import lapack
+
+    metrics, spec = [Precision(k=10), Recall(k=10), NDCG(k=10)], EvaluationSpec(relevance_threshold=4.0)
+
+    def direct(split: Split, cholesky: bool) -> object:
+        train = split.train
+        x = sp.csr_matrix(
+            (np.ones(len(train), dtype=np.float32), (train.users, train.items)), shape=(train.n_users, train.n_items)
+        )
+        gram = (x.T @ x).toarray()
+        gram[np.diag_indices(train.n_items)] += np.float32(500.0)
+        if cholesky:
+            p = lapack.spotri(lapack.spotrf(gram, overwrite_a=True, clean=False)[0], overwrite_c=True)[0]
+            p = np.triu(p) + np.triu(p, 1).T
+        else:
+            p = np.linalg.inv(gram)
+        b = p / -np.diag(p)
+        b[np.diag_indices(train.n_items)] = 0.0
+        users = np.unique(split.test.users)
+        return direct_top_k(np.asarray(x[users] @ b), x, users)
+
+    print("ML-100K u1..u5, EASE l2=500; fit + top-10 of every test user; median of 3 runs, alternating; 1 BLAS thread")
+    print(f"{'fold':>4} {'cell s':>7} {'numpy inv s':>11} {'ratio':>5} {'numpy cholesky s':>16} {'ratio':>5}")
+    ratios: list[tuple[float, float]] = []
+    with threadpool_limits(1, "blas"):
+        for split in folds():
+            evaluate(fit_model(EASE(), split.train), split, metrics, spec)  # warm up every side
+            direct(split, False), direct(split, True)
+            times: list[list[float]] = [[], [], []]
+            for _ in range(3):
+                times[0].append(timed(lambda: evaluate(fit_model(EASE(), split.train), split, metrics, spec))[0])  # noqa: B023
+                times[1].append(timed(lambda: direct(split, False))[0])  # noqa: B023
+                times[2].append(timed(lambda: direct(split, True))[0])  # noqa: B023
+            ours, inv, chol = (float(np.median(t)) for t in times)
+            ratios.append((ours / inv, ours / chol))
+            fold = "u" + str(split.fold + 1)
+            print(f"{fold:>4} {ours:7.3f} {inv:11.3f} {ours / inv:5.2f} {chol:16.3f} {ours / chol:5.2f}")
+    median = np.median(ratios, axis=0)
+    print(f"median ratio: cell / numpy inv {median[0]:.2f}, cell / numpy cholesky {median[1]:.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["surprise", "overhead"])
+    parser.add_argument("case", choices=["surprise", "overhead", "ease"])
     args = parser.parse_args()
-    {"surprise": surprise_comparison, "overhead": overhead}[args.case]()
+    {"surprise": surprise_comparison, "overhead": overhead, "ease": ease_overhead}[args.case]()
 
 
 if __name__ == "__main__":
