@@ -5,9 +5,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
-from conftest import shared_data
+from conftest import REPO, shared_data
 from recframe_plugins.baselines import MostPopular
 from recframe_plugins.ease import BLOCK, EASE, check_memory, gram_bytes
+from test_param_check import config_points, model_class
 
 from recframe import DataError, Interactions
 from recframe.config import EvaluationSpec
@@ -102,3 +103,11 @@ def test_scores_are_a_sparse_product_of_the_training_rows():
     train = random_interactions(seed=2)
     model = EASE(l2=50.0).fit(train)
     assert sp.issparse(model.user_items_) and model.user_items_.shape == (train.n_users, train.n_items)
+
+
+@pytest.mark.parametrize("config", ["ease-vs-puresvd-100k.yaml", "ease-vs-puresvd-100k-selected.yaml"])
+def test_the_ease_configs_pass(config):
+    points = list(config_points(REPO / "configs" / config))
+    assert any(name == "ease" for name, _ in points)
+    for name, params in points:
+        assert model_class(name).check_params(params) == [], (name, params)
