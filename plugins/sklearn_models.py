@@ -120,7 +120,6 @@ class SklearnNMF(_ZeroFilledNMF):
         self.random_state = random_state
 
 
-
 class SklearnMiniBatchNMF(_ZeroFilledNMF):
     """``sklearn.decomposition.MiniBatchNMF`` (online NMF: updates ``H`` from mini-batches of
     users) of the zero-filled matrix, as ``sklearn-nmf``; its parameters pass through.

@@ -19,12 +19,12 @@ from typing import Any, ClassVar, Literal, Self
 import numpy as np
 import scipy.sparse as sp
 import surprise
+from recframe_plugins.surprise_models import _scatter, surprise_trainset
 
 from recframe import Interactions, Model, hookimpl
 from recframe.hookspecs import Register
 from recframe.model import Capability, check_is_fitted
 from recframe.param_check import Interval
-from recframe_plugins.surprise_models import _scatter, surprise_trainset
 
 PAIR_BLOCK = 8192  # pairs per block in SlopeOne's predict: bounds the gathered deviations' memory
 
@@ -154,9 +154,9 @@ class SurpriseSlopeOne(_SurpriseEstimator):
     items the user rated that share a rater with it. Keeps two n_items x n_items arrays.
 
     Not ``personalized`` in ``recframe.testing``'s sense: a deviation is a difference of two
-    items' means over their co-raters, so on complete data the estimate is exactly the bias
-    model's ``mu_u + b_i`` (less the mean ``b_j`` of the user's items); on the contract's
-    planted two-group data, symmetric by design, what is left of the groups is noise."""
+    items' means over their co-raters, so on complete data the estimate is exactly
+    ``mu_u + m_i - mean(m_j for the user's items j)`` (``m``: item means), a bias model; on
+    the contract's planted two-group data, symmetric by design, the groups leave only noise."""
 
     wrapped = surprise.SlopeOne
     personalized: ClassVar[bool] = False
@@ -207,7 +207,9 @@ class SurpriseCoClustering(_SurpriseEstimator):
         "n_epochs": [Interval(Integral, 0, None, closed="left")],
     }
 
-    def __init__(self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = None) -> None:
+    def __init__(
+        self, n_cltr_u: int = 3, n_cltr_i: int = 3, n_epochs: int = 20, random_state: int | None = None
+    ) -> None:
         self.n_cltr_u = n_cltr_u
         self.n_cltr_i = n_cltr_i
         self.n_epochs = n_epochs
