@@ -149,7 +149,8 @@ class ImplicitLMF(FactorModel):
 
     ``factors`` is k: implicit's user rows are ``[p, 1, user bias]`` and item rows ``[q,
     item bias, 1]`` (k + 2 columns); here the biases are ``user_bias_`` and ``item_bias_``.
-    Scores are ``p . q + item bias``: implicit's minus the user bias, which orders no item.
+    Scores are ``p . q + item bias``, implicit's minus the user bias: the same order of
+    items, and an unknown item scores 0 as for every factor model (recframe's contract).
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"ranking"})

@@ -85,6 +85,7 @@ def test_lmf_scores_are_implicits_up_to_the_user_bias(train):
     scores = ours.score(block)
     scores[:, COLD_ITEM] = -np.inf
     np.testing.assert_array_equal(top_n(scores, 10), ids)
+    np.testing.assert_allclose(ours.score(np.array([COLD_USER]))[0], ours.item_bias_)  # the unknown user
 
 
 @pytest.mark.parametrize(
