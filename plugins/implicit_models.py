@@ -12,6 +12,8 @@ users), so fitting runs inside ``threadpool_limits(1, "blas")``; its ``num_threa
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
+from numbers import Integral, Real
 from typing import Any, ClassVar, Literal, Self, get_args
 
 import numpy as np
@@ -28,6 +30,7 @@ from recframe.errors import show
 from recframe.execution import cell_threads
 from recframe.hookspecs import Register
 from recframe.model import Capability, check_is_fitted
+from recframe.param_check import Interval
 
 Scaling = Literal["none", "log", "binary"]
 SCALINGS: tuple[str, ...] = get_args(Scaling)
@@ -194,6 +197,11 @@ class ImplicitItemKNN(Model):
     """
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"ranking"})
+    parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
+        "K": [Interval(Integral, 1, None, closed="left")],
+        "K1": [Interval(Real, 0, None, closed="left")],
+        "B": [Interval(Real, 0, 1, closed="both")],
+    }
 
     def __init__(
         self,

@@ -146,6 +146,7 @@ def test_registered_and_bad_weighting_is_a_one_line_error(train):
     assert len(problems) == 1 and "\n" not in problems[0]
     assert problems[0].startswith("weighting: expected one of 'cosine', 'tfidf', 'bm25'")
     assert ImplicitItemKNN.check_params({"weighting": "bm25", "K": 50, "K1": 1.5, "B": 0.5}) == []
+    assert [p.split(":")[0] for p in ImplicitItemKNN.check_params({"K": 0, "K1": -1, "B": 1.5})] == ["K", "K1", "B"]
     assert ImplicitBPR.check_params({"iterations": 2.5})[0].startswith("iterations: expected an integer")
     assert ImplicitLMF.check_params({"scaling": "loud"})[0].startswith("scaling: expected one of 'none'")
     with pytest.raises(DataError, match="implicit-itemknn: weighting must be one of cosine, tfidf, bm25, got 'jacc"):
