@@ -14,14 +14,19 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import surprise
 from implicit.cpu.als import AlternatingLeastSquares
-from recframe_plugins.implicit_models import ImplicitALS
+from implicit.cpu.bpr import BayesianPersonalizedRanking
+from implicit.cpu.lmf import LogisticMatrixFactorization
+from implicit.nearest_neighbours import BM25Recommender, CosineRecommender, TFIDFRecommender
+from recframe_plugins.implicit_models import ImplicitALS, ImplicitBPR, ImplicitItemKNN, ImplicitLMF
 from recframe_plugins.movielens import MovieLens100K
 from recframe_plugins.predefined import Predefined
 from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
@@ -139,6 +144,73 @@ def overhead() -> None:
         print(
             f"{name:14} direct {best_direct:.3f} s  recframe cell {best_ours:.3f} s  "
             f"ratio {best_ours / best_direct:.2f}"
+        )
+    implicit_more_overhead()
+
+
+def implicit_more_overhead() -> None:
+    """implicit's BPR, LMF and item kNN called directly (fit, then the test users' scores, as
+    implicit's recommend computes them, and their top-10) vs recframe cells, on u1..u5."""
+    from recframe_plugins.metrics import NDCG, Precision, Recall
+
+    splits = folds()
+    metrics, spec = [Precision(k=10), Recall(k=10), NDCG(k=10)], EvaluationSpec(relevance_threshold=4.0)
+
+    def factor_direct(build: Callable[[], Any]) -> Callable[[], object]:
+        def run() -> object:
+            for split in splits:
+                train, users = split.train, np.unique(split.test.users)
+                csr = sp.csr_matrix((train.values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+                with threadpool_limits(1, "blas"):
+                    model = build()
+                    model.fit(csr.astype(np.float32), show_progress=False)
+                direct_top_k(model.user_factors[users] @ model.item_factors.T, csr, users)
+            return None
+
+        return run
+
+    def knn_direct(build: Callable[[], Any]) -> Callable[[], object]:
+        def run() -> object:
+            for split in splits:
+                train, users = split.train, np.unique(split.test.users)
+                csr = sp.csr_matrix((train.values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+                with threadpool_limits(1, "blas"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # implicit's own weighting hands its kNN a COO matrix
+                    model = build()
+                    model.fit(csr.astype(np.float32), show_progress=False)
+                direct_top_k((csr[users].astype(np.float32) @ model.similarity).toarray(), csr, users)
+            return None
+
+        return run
+
+    def cells(build: Callable[[], Model]) -> Callable[[], object]:
+        return lambda: [evaluate(fit_model(build(), split.train), split, metrics, spec) for split in splits]
+
+    one = {"num_threads": 1, "random_state": 0}
+    cases = {
+        "implicit-bpr": (factor_direct(lambda: BayesianPersonalizedRanking(factors=20, **one)),
+                         cells(lambda: ImplicitBPR(factors=20, **one))),
+        "implicit-lmf": (factor_direct(lambda: LogisticMatrixFactorization(factors=20, **one)),
+                         cells(lambda: ImplicitLMF(factors=20, **one))),
+        "itemknn-cosine": (knn_direct(lambda: CosineRecommender(num_threads=1)),
+                           cells(lambda: ImplicitItemKNN(weighting="cosine", num_threads=1))),
+        "itemknn-tfidf": (knn_direct(lambda: TFIDFRecommender(num_threads=1)),
+                          cells(lambda: ImplicitItemKNN(weighting="tfidf", num_threads=1))),
+        "itemknn-bm25": (knn_direct(lambda: BM25Recommender(num_threads=1)),
+                         cells(lambda: ImplicitItemKNN(weighting="bm25", num_threads=1))),
+    }  # fmt: skip
+    print("ML-100K u1..u5, k=20 (kNN: K=20), one thread, implicit's defaults; median of 3 runs, alternating")
+    for name, (direct, ours) in cases.items():
+        direct()
+        ours()  # warm up both sides
+        direct_times, ours_times = [], []
+        for _ in range(3):
+            direct_times.append(timed(direct)[0])
+            ours_times.append(timed(ours)[0])
+        median_direct, median_ours = float(np.median(direct_times)), float(np.median(ours_times))
+        print(
+            f"{name:14} direct {median_direct:.3f} s  recframe cells {median_ours:.3f} s  "
+            f"ratio {median_ours / median_direct:.2f}"
         )
 
 
