@@ -3,6 +3,7 @@
     python benchmarks/models.py surprise   # sgd-biased at Surprise's SVD defaults vs surprise-svd: RMSE, fit time
     (tuning every model with the same budget: configs/movielens-100k-tuned.yaml and benchmarks/tuning.py)
     python benchmarks/models.py overhead   # a recframe cell vs calling sklearn / implicit directly (fit + scoring)
+    python benchmarks/models.py surprise-more  # surprise-baseline/slopeone/coclustering: RMSE and cell time vs Surprise
     python benchmarks/models.py ease       # an ease cell vs EASE's closed form written directly in numpy
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
@@ -14,26 +15,31 @@ from __future__ import annotations
 import argparse
 import os
 import time
+import warnings
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 import surprise
 from implicit.cpu.als import AlternatingLeastSquares
-from recframe_plugins.implicit_models import ImplicitALS
+from implicit.cpu.bpr import BayesianPersonalizedRanking
+from implicit.cpu.lmf import LogisticMatrixFactorization
+from implicit.nearest_neighbours import BM25Recommender, CosineRecommender, TFIDFRecommender
+from recframe_plugins.implicit_models import ImplicitALS, ImplicitBPR, ImplicitItemKNN, ImplicitLMF
 from recframe_plugins.movielens import MovieLens100K
 from recframe_plugins.predefined import Predefined
 from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
-from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
+from recframe_plugins.sklearn_models import PureSVD, SklearnMiniBatchNMF, SklearnNMF
 from recframe_plugins.surprise_models import surprise_trainset
-from sklearn.decomposition import NMF, TruncatedSVD
+from sklearn.decomposition import NMF, MiniBatchNMF, TruncatedSVD
 from threadpoolctl import threadpool_limits
 
 from recframe import Interactions, Split
 from recframe.config import EvaluationSpec
 from recframe.evaluate import evaluate
-from recframe.model import FactorModel, fit_model
+from recframe.model import FactorModel, Model, fit_model
 
 SHARED = Path(os.environ.get("RECFRAME_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
@@ -124,6 +130,8 @@ def overhead() -> None:
         "truncated-svd": (sklearn_direct(TruncatedSVD(n_components=20, random_state=0)),
                           lambda: PureSVD(factors=20, random_state=0)),
         "implicit-als": (implicit_direct, lambda: ImplicitALS(factors=20, random_state=0)),
+        "minibatch-nmf": (sklearn_direct(MiniBatchNMF(n_components=20, random_state=0)),
+                          lambda: SklearnMiniBatchNMF(factors=20, random_state=0)),
     }  # fmt: skip
     print(f"ML-100K u1, k=20; best of 5 runs each, alternating; {len(users)} test users' top-10")
     for name, (direct, build) in cases.items():
@@ -138,6 +146,121 @@ def overhead() -> None:
             f"{name:14} direct {best_direct:.3f} s  recframe cell {best_ours:.3f} s  "
             f"ratio {best_ours / best_direct:.2f}"
         )
+    implicit_more_overhead()
+
+
+def implicit_more_overhead() -> None:
+    """implicit's BPR, LMF and item kNN called directly (fit, then the test users' scores, as
+    implicit's recommend computes them, and their top-10) vs recframe cells, on u1..u5."""
+    from recframe_plugins.metrics import NDCG, Precision, Recall
+
+    splits = folds()
+    metrics, spec = [Precision(k=10), Recall(k=10), NDCG(k=10)], EvaluationSpec(relevance_threshold=4.0)
+
+    def factor_direct(build: Callable[[], Any]) -> Callable[[], object]:
+        def run() -> object:
+            for split in splits:
+                train, users = split.train, np.unique(split.test.users)
+                csr = sp.csr_matrix((train.values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+                with threadpool_limits(1, "blas"):
+                    model = build()
+                    model.fit(csr.astype(np.float32), show_progress=False)
+                direct_top_k(model.user_factors[users] @ model.item_factors.T, csr, users)
+            return None
+
+        return run
+
+    def knn_direct(build: Callable[[], Any]) -> Callable[[], object]:
+        def run() -> object:
+            for split in splits:
+                train, users = split.train, np.unique(split.test.users)
+                csr = sp.csr_matrix((train.values, (train.users, train.items)), shape=(train.n_users, train.n_items))
+                with threadpool_limits(1, "blas"), warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # implicit's own weighting hands its kNN a COO matrix
+                    model = build()
+                    model.fit(csr.astype(np.float32), show_progress=False)
+                direct_top_k((csr[users].astype(np.float32) @ model.similarity).toarray(), csr, users)
+            return None
+
+        return run
+
+    def cells(build: Callable[[], Model]) -> Callable[[], object]:
+        return lambda: [evaluate(fit_model(build(), split.train), split, metrics, spec) for split in splits]
+
+    one = {"num_threads": 1, "random_state": 0}
+    cases = {
+        "implicit-bpr": (factor_direct(lambda: BayesianPersonalizedRanking(factors=20, **one)),
+                         cells(lambda: ImplicitBPR(factors=20, **one))),
+        "implicit-lmf": (factor_direct(lambda: LogisticMatrixFactorization(factors=20, **one)),
+                         cells(lambda: ImplicitLMF(factors=20, **one))),
+        "itemknn-cosine": (knn_direct(lambda: CosineRecommender(num_threads=1)),
+                           cells(lambda: ImplicitItemKNN(weighting="cosine", num_threads=1))),
+        "itemknn-tfidf": (knn_direct(lambda: TFIDFRecommender(num_threads=1)),
+                          cells(lambda: ImplicitItemKNN(weighting="tfidf", num_threads=1))),
+        "itemknn-bm25": (knn_direct(lambda: BM25Recommender(num_threads=1)),
+                         cells(lambda: ImplicitItemKNN(weighting="bm25", num_threads=1))),
+    }  # fmt: skip
+    print("ML-100K u1..u5, k=20 (kNN: K=20), one thread, implicit's defaults; median of 3 runs, alternating")
+    for name, (direct, ours) in cases.items():
+        direct()
+        ours()  # warm up both sides
+        direct_times, ours_times = [], []
+        for _ in range(3):
+            direct_times.append(timed(direct)[0])
+            ours_times.append(timed(ours)[0])
+        median_direct, median_ours = float(np.median(direct_times)), float(np.median(ours_times))
+        print(
+            f"{name:14} direct {median_direct:.3f} s  recframe cells {median_ours:.3f} s  "
+            f"ratio {median_ours / median_direct:.2f}"
+        )
+
+
+#: Surprise's published RMSEs on ML-100K (its README: 5-fold random cross-validation, not u1..u5)
+SURPRISE_PUBLISHED_RMSE = {"surprise-baseline": 0.944, "surprise-slopeone": 0.946, "surprise-coclustering": 0.963}
+
+
+def surprise_more() -> None:
+    """A recframe cell (fit_model + evaluate with RMSE and MAE) vs Surprise called directly
+    (trainset from a DataFrame, fit, ``predict`` of every test pair), at Surprise's defaults,
+    CoClustering seeded alike. Median of 3 runs per fold and side, alternating."""
+    import pandas as pd
+    from recframe_plugins.metrics import MAE, RMSE
+    from recframe_plugins.surprise_more import SurpriseBaselineOnly, SurpriseCoClustering, SurpriseSlopeOne
+
+    def direct(algorithm: Callable[[], surprise.AlgoBase], train: Interactions, test: Interactions) -> np.ndarray:
+        frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values.astype(np.float64)})
+        reader = surprise.Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
+        algo = algorithm().fit(surprise.Dataset.load_from_df(frame, reader).build_full_trainset())
+        return np.array([algo.predict(int(u), int(i)).est for u, i in zip(test.users, test.items, strict=True)])
+
+    cases: dict[str, tuple[Callable[[], surprise.AlgoBase], Callable[[], Model]]] = {
+        "surprise-baseline": (lambda: surprise.BaselineOnly(verbose=False), SurpriseBaselineOnly),
+        "surprise-slopeone": (surprise.SlopeOne, SurpriseSlopeOne),
+        "surprise-coclustering": (lambda: surprise.CoClustering(random_state=0),
+                                  lambda: SurpriseCoClustering(random_state=0)),
+    }  # fmt: skip
+    splits, metrics, spec = folds(), [RMSE(), MAE()], EvaluationSpec()
+    print("ML-100K u1..u5, Surprise's defaults; seconds: median of 3 per fold, summed over the 5 folds")
+    print(f"{'model':22} {'RMSE ours':>9} {'Surprise':>8} {'published':>9} {'cell s':>7} {'direct s':>8} {'ratio':>5}")
+    for name, (algorithm, build) in cases.items():
+        rmses, ours_seconds, direct_seconds = [], 0.0, 0.0
+        for split in splits:
+            ours_times, direct_times = [], []
+            for _ in range(3):
+                seconds, theirs = timed(lambda: direct(algorithm, split.train, split.test))  # noqa: B023
+                direct_times.append(seconds)
+                seconds, cell = timed(lambda: evaluate(fit_model(build(), split.train), split, metrics, spec))  # noqa: B023
+                ours_times.append(seconds)
+            surprise_rmse = float(np.sqrt(np.mean((np.asarray(theirs) - split.test.values) ** 2)))
+            rmses.append((cell.values["RMSE"], surprise_rmse))  # type: ignore[attr-defined]
+            ours_seconds += float(np.median(ours_times))
+            direct_seconds += float(np.median(direct_times))
+        ours_rmse, surprise_rmse = np.mean(rmses, axis=0)
+        print(
+            f"{name:22} {ours_rmse:9.4f} {surprise_rmse:8.4f} {SURPRISE_PUBLISHED_RMSE[name]:9.3f} "
+            f"{ours_seconds:7.2f} {direct_seconds:8.2f} {ours_seconds / direct_seconds:5.2f}"
+        )
+    print("published: Surprise's README, 5-fold random CV of all 100K ratings; ours: the u1..u5 folds")
 
 
 def ease_overhead() -> None:
@@ -189,9 +312,10 @@ def ease_overhead() -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["surprise", "overhead", "ease"])
+    parser.add_argument("case", choices=["surprise", "overhead", "surprise-more", "ease"])
     args = parser.parse_args()
-    {"surprise": surprise_comparison, "overhead": overhead, "ease": ease_overhead}[args.case]()
+    cases = {"surprise": surprise_comparison, "overhead": overhead, "surprise-more": surprise_more}
+    {**cases, "ease": ease_overhead}[args.case]()
 
 
 if __name__ == "__main__":

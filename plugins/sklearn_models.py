@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.decomposition import NMF, TruncatedSVD
+from sklearn.decomposition import NMF, MiniBatchNMF, TruncatedSVD
 
 from recframe import DataError, FactorModel, Interactions, hookimpl
 from recframe.hookspecs import Register
@@ -59,13 +59,41 @@ class PureSVD(FactorModel):
         }
 
 
-class SklearnNMF(FactorModel):
+class _ZeroFilledNMF(FactorModel):
+    """Fits the wrapped NMF estimator to the zero-filled matrix: ``W`` as the user factors,
+    ``H^T`` as the item factors."""
+
+    calibrated_ratings: ClassVar[bool] = False
+    wrapped: ClassVar[type[NMF] | type[MiniBatchNMF]]
+    wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
+    label: ClassVar[str]
+    factors: int
+
+    def fit(self, train: Interactions) -> Self:
+        _check_factors(self.factors, train, min(train.n_users, train.n_items), self.label)
+        if (train.values < 0).any():
+            raise DataError(f"{self.label}: ratings must be non-negative; shift or binarize the values")
+        nmf = self.wrapped(**self.wrapped_params())
+        self.user_factors_ = nmf.fit_transform(train.csr).astype(np.float32)
+        self.item_factors_ = nmf.components_.T.astype(np.float32)
+        self.reconstruction_err_ = float(nmf.reconstruction_err_)
+        self.n_iter_ = int(nmf.n_iter_)
+        self.n_steps_ = int(getattr(nmf, "n_steps_", self.n_iter_))
+        return self
+
+    def details(self) -> dict[str, Any]:
+        facts: dict[str, Any] = {"reconstruction_err": self.reconstruction_err_, "n_iter": self.n_iter_}
+        if self.wrapped is MiniBatchNMF:
+            facts["n_steps"] = self.n_steps_
+        return facts
+
+
+class SklearnNMF(_ZeroFilledNMF):
     """``sklearn.decomposition.NMF`` of the sparse rating matrix, unobserved cells read as 0,
     as in the classic tutorial. A ranking model: its ratings are shrunk toward 0."""
 
-    calibrated_ratings: ClassVar[bool] = False
     wrapped = NMF
-    wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
+    label = "sklearn-nmf"
 
     def __init__(
         self,
@@ -91,22 +119,52 @@ class SklearnNMF(FactorModel):
         self.tol = tol
         self.random_state = random_state
 
-    def fit(self, train: Interactions) -> Self:
-        _check_factors(self.factors, train, min(train.n_users, train.n_items), "sklearn-nmf")
-        if (train.values < 0).any():
-            raise DataError("sklearn-nmf: ratings must be non-negative; shift or binarize the values")
-        nmf = NMF(**self.wrapped_params())
-        self.user_factors_ = nmf.fit_transform(train.csr).astype(np.float32)
-        self.item_factors_ = nmf.components_.T.astype(np.float32)
-        self.reconstruction_err_ = float(nmf.reconstruction_err_)
-        self.n_iter_ = int(nmf.n_iter_)
-        return self
 
-    def details(self) -> dict[str, Any]:
-        return {"reconstruction_err": self.reconstruction_err_, "n_iter": self.n_iter_}
+class SklearnMiniBatchNMF(_ZeroFilledNMF):
+    """``sklearn.decomposition.MiniBatchNMF`` (online NMF: updates ``H`` from mini-batches of
+    users) of the zero-filled matrix, as ``sklearn-nmf``; its parameters pass through.
+    ``init=None`` is scikit-learn's choice (``nndsvda`` for a matrix as wide as ours)."""
+
+    wrapped = MiniBatchNMF
+    label = "sklearn-minibatch-nmf"
+
+    def __init__(
+        self,
+        factors: int = 10,
+        init: str | None = None,
+        batch_size: int = 1024,
+        beta_loss: str | float = "frobenius",
+        tol: float = 1e-4,
+        max_no_improvement: int | None = 10,
+        max_iter: int = 200,
+        alpha_W: float = 0.0,
+        alpha_H: float | str = "same",
+        l1_ratio: float = 0.0,
+        forget_factor: float = 0.7,
+        fresh_restarts: bool = False,
+        fresh_restarts_max_iter: int = 30,
+        transform_max_iter: int | None = None,
+        random_state: int | None = None,
+    ) -> None:
+        self.factors = factors
+        self.init = init
+        self.batch_size = batch_size
+        self.beta_loss = beta_loss
+        self.tol = tol
+        self.max_no_improvement = max_no_improvement
+        self.max_iter = max_iter
+        self.alpha_W = alpha_W
+        self.alpha_H = alpha_H
+        self.l1_ratio = l1_ratio
+        self.forget_factor = forget_factor
+        self.fresh_restarts = fresh_restarts
+        self.fresh_restarts_max_iter = fresh_restarts_max_iter
+        self.transform_max_iter = transform_max_iter
+        self.random_state = random_state
 
 
 @hookimpl
 def recframe_register_models(register: Register) -> None:
     register("truncated-svd", PureSVD)
     register("sklearn-nmf", SklearnNMF)
+    register("sklearn-minibatch-nmf", SklearnMiniBatchNMF)

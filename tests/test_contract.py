@@ -22,6 +22,7 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "sgd-biased": {"epochs": 30, "learning_rate": 0.02},
     "surprise-svd": {"n_epochs": 30, "lr_all": 0.02},
     "sklearn-nmf": {"tol": 1e-3},
+    "implicit-bpr": {"num_threads": 1},  # Hogwild threads: bit-identical fits need one
 }
 
 
