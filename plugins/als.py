@@ -1,0 +1,265 @@
+"""Explicit-feedback matrix factorization by alternating least squares, compiled with numba.
+
+prediction = mu + b_u + b_i + p_u . q_i, fitted on the observed ratings only by minimising
+
+    sum_(u,i observed) (r_ui - mu - b_u - b_i - p_u . q_i)^2
+        + reg * (sum_u w_u |p_u|^2 + sum_i w_i |q_i|^2) + reg_bias * (sum_u w_u b_u^2 + sum_i w_i b_i^2)
+
+with ``mu`` the training mean (fixed) and ``w = 1`` (``weighting: uniform``) or ``w`` the
+row's rating count (``weighting: als-wr``, Zhou et al. 2008, as Spark MLlib does). Each
+iteration solves every user's row exactly with the items fixed, then every item's with the
+users fixed. The biases are fitted inside the same alternation (Koren & Bell): the user's
+system is augmented with a constant column, unknowns ``[p_u, b_u]``, design rows
+``[q_i, 1]``, target ``r_ui - mu - b_i``, penalties ``reg`` on ``p_u`` and ``reg_bias`` on
+``b_u``. The ``(k+1) x (k+1)`` normal equations are built from the row's CSR (CSC) entries
+and solved by a small Cholesky; ``nonnegative: true`` solves them instead under
+``p_u >= 0`` (biases free) by coordinate descent on the same quadratic, warm-started and
+run to convergence (alternating non-negative least squares).
+
+Rows are solved in parallel (numba ``prange``, ``num_threads`` of them, 0: the cell's
+budget); each row's solve is independent and sequential, so the result does not depend
+on the thread count (bit-identical: tested). Everything is float64: the exact solves are
+the point of ALS and float32 Cholesky of nearly singular systems (small ``reg``) loses
+digits; scoring is a float64 matrix product, cheap at these sizes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from numbers import Integral, Real
+from typing import Any, ClassVar, Literal, Self
+
+import numba
+import numpy as np
+
+from recframe import FactorModel, Interactions, hookimpl
+from recframe.execution import cell_threads
+from recframe.hookspecs import Register
+from recframe.param_check import Interval, StrOptions, require_valid_params
+
+NNLS_SWEEPS = 10_000  # coordinate-descent sweeps at most per row (stops when no coordinate moves by 1e-13)
+
+
+@numba.njit(cache=True, inline="always")
+def _cholesky_solve(gram: np.ndarray, rhs: np.ndarray, out: np.ndarray) -> None:
+    """Solve ``gram x = rhs`` (symmetric positive definite, lower triangle used) into ``out``;
+    ``gram`` is overwritten by its Cholesky factor. NaN when not positive definite."""
+    d = gram.shape[0]
+    for j in range(d):
+        s = gram[j, j]
+        for m in range(j):
+            s -= gram[j, m] * gram[j, m]
+        diagonal = math.sqrt(s) if s > 0.0 else math.nan
+        gram[j, j] = diagonal
+        for i in range(j + 1, d):
+            t = gram[i, j]
+            for m in range(j):
+                t -= gram[i, m] * gram[j, m]
+            gram[i, j] = t / diagonal
+    for i in range(d):  # L y = rhs
+        t = rhs[i]
+        for m in range(i):
+            t -= gram[i, m] * out[m]
+        out[i] = t / gram[i, i]
+    for i in range(d - 1, -1, -1):  # L^T x = y
+        t = out[i]
+        for m in range(i + 1, d):
+            t -= gram[m, i] * out[m]
+        out[i] = t / gram[i, i]
+
+
+@numba.njit(cache=True, inline="always")
+def _nonnegative_solve(gram: np.ndarray, rhs: np.ndarray, x: np.ndarray, n_constrained: int) -> None:
+    """Minimise ``x'Gx/2 - rhs'x`` with ``x[:n_constrained] >= 0`` by cyclic coordinate
+    descent from ``x`` (clipped first), keeping the gradient ``Gx - rhs`` up to date."""
+    d = gram.shape[0]
+    for f in range(n_constrained):
+        x[f] = max(x[f], 0.0)
+    gradient = -rhs.copy()
+    for f in range(d):
+        for m in range(d):
+            gradient[f] += gram[f, m] * x[m]
+    for _ in range(NNLS_SWEEPS):
+        largest = 0.0
+        for f in range(d):
+            new = x[f] - gradient[f] / gram[f, f]
+            if f < n_constrained and new < 0.0:
+                new = 0.0
+            step = new - x[f]
+            if step != 0.0:
+                x[f] = new
+                for m in range(d):
+                    gradient[m] += step * gram[m, f]
+                largest = max(largest, abs(step))
+        if largest <= 1e-13:
+            break
+
+
+@numba.njit(cache=True, parallel=True)
+def _half_step(
+    indptr: np.ndarray,
+    indices: np.ndarray,
+    targets: np.ndarray,
+    other_factors: np.ndarray,
+    other_bias: np.ndarray,
+    factors: np.ndarray,
+    bias: np.ndarray,
+    reg: float,
+    reg_bias: float,
+    weighted: bool,
+    biases: bool,
+    nonnegative: bool,
+) -> None:
+    """Solve each row's regularised least squares given the other side, in place: row ``r``'s
+    ratings are ``targets[indptr[r]:indptr[r+1]]`` (already minus ``mu``) against
+    ``indices[...]`` of ``other_factors``; with ``biases`` the unknowns are ``[factors[r], bias[r]]``."""
+    k = factors.shape[1]
+    d = k + 1 if biases else k
+    for row in numba.prange(factors.shape[0]):
+        start, stop = indptr[row], indptr[row + 1]
+        if stop == start:  # no ratings: the penalised minimum is 0
+            factors[row, :] = 0.0
+            bias[row] = 0.0
+            continue
+        gram = np.zeros((d, d))
+        rhs = np.zeros(d)
+        for j in range(start, stop):
+            other = indices[j]
+            target = targets[j] - other_bias[other] if biases else targets[j]
+            for a in range(k):
+                qa = other_factors[other, a]
+                rhs[a] += qa * target
+                for b in range(a + 1):
+                    gram[a, b] += qa * other_factors[other, b]
+            if biases:
+                rhs[k] += target
+                for b in range(k):
+                    gram[k, b] += other_factors[other, b]
+                gram[k, k] += 1.0
+        scale = float(stop - start) if weighted else 1.0
+        for a in range(k):
+            gram[a, a] += reg * scale
+        if biases:
+            gram[k, k] += reg_bias * scale
+        for a in range(d):  # mirror the lower triangle
+            for b in range(a):
+                gram[b, a] = gram[a, b]
+        x = np.empty(d)
+        if nonnegative:
+            for a in range(k):
+                x[a] = factors[row, a]
+            if biases:
+                x[k] = bias[row]
+            _nonnegative_solve(gram, rhs, x, k)
+        else:
+            _cholesky_solve(gram, rhs, x)
+        for a in range(k):
+            factors[row, a] = x[a]
+        if biases:
+            bias[row] = x[k]
+
+
+def rows_of(
+    rows: np.ndarray, columns: np.ndarray, targets: np.ndarray, n_rows: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR arrays ``(indptr, indices, targets)`` in float64, sorted by row then column;
+    duplicate pairs stay separate observations (not summed, as ``Interactions.csr`` does)."""
+    order = np.lexsort((columns, rows))
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(rows, minlength=n_rows), out=indptr[1:])
+    return indptr, columns[order].astype(np.int64), targets[order]
+
+
+class ALS(FactorModel):
+    """Explicit-feedback ALS: exact regularised least squares per user and per item, alternately.
+
+    Parameters:
+
+    - ``factors`` (k), ``iterations``: user-then-item half-step pairs;
+    - ``reg`` (lambda) on the factors, ``reg_bias`` on the biases;
+    - ``weighting``: ``uniform``, or ``als-wr``: each row's penalties times its rating count
+      (Zhou et al. 2008; Spark MLlib's ``ALS``);
+    - ``biases``: learn ``b_u``, ``b_i`` in the alternation (augmented system); the
+      training mean ``mu`` is always there, fixed;
+    - ``nonnegative``: factors constrained ``>= 0`` (biases are not);
+    - ``init_std``: factors start as N(0, init_std) (``|N|`` when nonnegative), biases at 0;
+    - ``clip``: clip predicted ratings to the training range, as ``sgd-biased`` does;
+    - ``num_threads``: rows solved in parallel (0: the cell's thread budget); results do
+      not depend on it.
+
+    ``reg: 0`` is allowed but needs every warm row to have at least ``k (+1)`` independent
+    ratings, otherwise the solve is singular and the fit diverges (NaN, reported as such).
+    """
+
+    parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
+        "factors": [Interval(Integral, 1, None, closed="left")],
+        "iterations": [Interval(Integral, 0, None, closed="left")],
+        "reg": [Interval(Real, 0, None, closed="left")],
+        "reg_bias": [Interval(Real, 0, None, closed="left")],
+        "init_std": [Interval(Real, 0, None, closed="left")],
+        "weighting": [StrOptions({"uniform", "als-wr"})],
+        "num_threads": [Interval(Integral, 0, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        factors: int = 100,
+        iterations: int = 15,
+        reg: float = 0.1,
+        reg_bias: float = 0.1,
+        weighting: Literal["uniform", "als-wr"] = "uniform",
+        biases: bool = True,
+        nonnegative: bool = False,
+        init_std: float = 0.1,
+        clip: bool = True,
+        num_threads: int = 0,
+        random_state: int | None = None,
+    ) -> None:
+        self.factors = factors
+        self.iterations = iterations
+        self.reg = reg
+        self.reg_bias = reg_bias
+        self.weighting = weighting
+        self.biases = biases
+        self.nonnegative = nonnegative
+        self.init_std = init_std
+        self.clip = clip
+        self.num_threads = num_threads
+        self.random_state = random_state
+
+    def initial_state(self, train: Interactions) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The seeded starting factors and (zero) biases: P, Q, b_u, b_i."""
+        rng = np.random.default_rng(self.random_state)
+        p = rng.standard_normal((train.n_users, self.factors)) * self.init_std
+        q = rng.standard_normal((train.n_items, self.factors)) * self.init_std
+        if self.nonnegative:
+            p, q = np.abs(p), np.abs(q)
+        return p, q, np.zeros(train.n_users), np.zeros(train.n_items)
+
+    def fit(self, train: Interactions) -> Self:
+        require_valid_params(self)
+        values = train.values.astype(np.float64)
+        self.global_bias_ = float(values.mean()) if len(values) else 0.0
+        if self.clip and len(values):
+            self.rating_range_ = (float(values.min()), float(values.max()))
+        user_rows = rows_of(train.users, train.items, values - self.global_bias_, train.n_users)
+        item_rows = rows_of(train.items, train.users, values - self.global_bias_, train.n_items)
+        p, q, user_bias, item_bias = self.initial_state(train)
+        settings = (self.reg, self.reg_bias, self.weighting == "als-wr", bool(self.biases), bool(self.nonnegative))
+        previous = numba.get_num_threads()
+        numba.set_num_threads(min(self.num_threads or cell_threads(), numba.config.NUMBA_NUM_THREADS))
+        try:
+            for _ in range(self.iterations):
+                _half_step(*user_rows, q, item_bias, p, user_bias, *settings)
+                _half_step(*item_rows, p, user_bias, q, item_bias, *settings)
+        finally:
+            numba.set_num_threads(previous)
+        self.user_factors_, self.item_factors_ = p, q
+        self.user_bias_, self.item_bias_ = (user_bias, item_bias) if self.biases else (None, None)
+        return self
+
+
+@hookimpl
+def recframe_register_models(register: Register) -> None:
+    register("als", ALS)
