@@ -1,0 +1,142 @@
+"""The als plugin: each half-step is the closed-form (ridge / non-negative) least squares of
+its row, the objective falls every iteration, noiseless low-rank ratings are recovered, and
+the fit does not depend on the thread count."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.optimize
+
+from recframe import Interactions
+from recframe.model import fit_model
+from recframe_plugins.als import ALS, _half_step, rows_of
+
+
+def ratings(n_users: int = 40, n_items: int = 30, density: float = 0.5, noise: float = 0.3, seed: int = 0):
+    """A sparse rank-3-plus-biases rating table (every user and item rated at least once)."""
+    rng = np.random.default_rng(seed)
+    p, q = rng.normal(size=(n_users, 3)), rng.normal(size=(n_items, 3))
+    full = 3.0 + rng.normal(size=(n_users, 1)) * 0.5 + rng.normal(size=(1, n_items)) * 0.5 + p @ q.T
+    full += rng.normal(size=full.shape) * noise
+    mask = rng.random(full.shape) < density
+    mask[np.arange(n_users), np.arange(n_users) % n_items] = True
+    mask[np.arange(n_items) % n_users, np.arange(n_items)] = True
+    users, items = np.nonzero(mask)
+    frame = pd.DataFrame({"user": users, "item": items, "rating": full[users, items]})
+    return Interactions.from_frame(frame), full
+
+
+def objective(model: ALS, train: Interactions) -> float:
+    """The regularised squared error ALS minimises, computed from the fitted parameters."""
+    p, q = model.user_factors_, model.item_factors_
+    bu = model.user_bias_ if model.user_bias_ is not None else np.zeros(len(p))
+    bi = model.item_bias_ if model.item_bias_ is not None else np.zeros(len(q))
+    u, i = train.users, train.items
+    error = train.values - model.global_bias_ - bu[u] - bi[i] - np.einsum("ij,ij->i", p[u], q[i])
+    if model.weighting == "als-wr":
+        wu, wi = np.bincount(u, minlength=len(p)), np.bincount(i, minlength=len(q))
+    else:
+        wu, wi = np.ones(len(p)), np.ones(len(q))
+    penalty = model.reg * (wu @ (p**2).sum(1) + wi @ (q**2).sum(1)) + model.reg_bias * (wu @ bu**2 + wi @ bi**2)
+    return float(error @ error + penalty)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"weighting": "als-wr"},
+        {"biases": False},
+        {"nonnegative": True},
+        {"nonnegative": True, "weighting": "als-wr"},
+    ],
+)
+def test_the_objective_decreases_every_iteration(params):
+    train, _ = ratings()
+    values = [
+        objective(ALS(factors=5, iterations=n, reg=0.1, random_state=0, **params).fit(train), train)
+        for n in range(1, 9)
+    ]
+    assert all(later <= earlier * (1 + 1e-12) for earlier, later in zip(values, values[1:], strict=False)), values
+    assert values[-1] < values[0]
+
+
+def test_noiseless_low_rank_ratings_are_recovered():
+    train, full = ratings(n_users=30, n_items=20, density=1.0, noise=0.0)
+    model = ALS(factors=3, iterations=300, reg=1e-9, reg_bias=1e-9, clip=False, random_state=0).fit(train)
+    rmse = np.sqrt(np.mean((model.predict(train.users, train.items) - train.values) ** 2))
+    assert rmse < 1e-3
+
+
+def half_step_inputs(weighting: str = "uniform", biases: bool = True, nonnegative: bool = False, seed: int = 1):
+    train, _ = ratings(seed=seed)
+    model = ALS(factors=4, reg=0.3, reg_bias=0.7, weighting=weighting, biases=biases, nonnegative=nonnegative)
+    mu = float(train.values.mean())
+    indptr, indices, targets = rows_of(train.users, train.items, train.values - mu, train.n_users)
+    rng = np.random.default_rng(seed)
+    q, item_bias = rng.normal(size=(train.n_items, 4)), rng.normal(size=train.n_items)
+    if nonnegative:
+        q = np.abs(q)
+    p, user_bias = np.zeros((train.n_users, 4)), np.zeros(train.n_users)
+    settings = (model.reg, model.reg_bias, weighting == "als-wr", biases, nonnegative)
+    _half_step(indptr, indices, targets, q, item_bias, p, user_bias, *settings)
+    return indptr, indices, targets, q, item_bias, p, user_bias
+
+
+@pytest.mark.parametrize("weighting", ["uniform", "als-wr"])
+def test_a_half_step_is_each_rows_ridge_solution(weighting):
+    indptr, indices, targets, q, item_bias, p, user_bias = half_step_inputs(weighting)
+    for row in [0, 7, 21, 39]:
+        items = indices[indptr[row] : indptr[row + 1]]
+        design = np.column_stack([q[items], np.ones(len(items))])
+        n = len(items) if weighting == "als-wr" else 1  # ALS-WR: lambda times the row's count
+        penalty = np.diag([0.3 * n] * 4 + [0.7 * n])
+        expected = np.linalg.solve(
+            design.T @ design + penalty, design.T @ (targets[indptr[row] : indptr[row + 1]] - item_bias[items])
+        )
+        np.testing.assert_allclose(np.append(p[row], user_bias[row]), expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_half_step_without_biases_is_plain_ridge():
+    indptr, indices, targets, q, _, p, user_bias = half_step_inputs(biases=False)
+    assert not user_bias.any()
+    for row in [3, 11]:
+        items, t = indices[indptr[row] : indptr[row + 1]], targets[indptr[row] : indptr[row + 1]]
+        expected = np.linalg.solve(q[items].T @ q[items] + 0.3 * np.eye(4), q[items].T @ t)
+        np.testing.assert_allclose(p[row], expected, rtol=1e-10, atol=1e-12)
+
+
+def test_a_nonnegative_half_step_is_each_rows_nnls():
+    indptr, indices, targets, q, _, p, _ = half_step_inputs(biases=False, nonnegative=True)
+    assert (p >= 0).all() and (p == 0).any()  # some constraints are active
+    for row in range(len(p)):
+        items, t = indices[indptr[row] : indptr[row + 1]], targets[indptr[row] : indptr[row + 1]]
+        stacked = np.vstack([q[items], np.sqrt(0.3) * np.eye(4)])  # ridge as least squares
+        expected, _ = scipy.optimize.nnls(stacked, np.append(t, np.zeros(4)))
+        np.testing.assert_allclose(p[row], expected, atol=1e-6)
+
+
+def test_nonnegative_factors_stay_nonnegative():
+    train, _ = ratings()
+    model = fit_model(ALS(factors=5, iterations=5, nonnegative=True, random_state=0), train)
+    assert (model.user_factors_ >= 0).all() and (model.item_factors_ >= 0).all()
+
+
+@pytest.mark.parametrize("params", [{}, {"nonnegative": True, "weighting": "als-wr"}])
+def test_one_and_two_threads_fit_bit_identical_models(params):
+    train, _ = ratings(n_users=200, n_items=80, density=0.3)
+    one, two = (ALS(factors=8, iterations=4, num_threads=n, random_state=3, **params).fit(train) for n in (1, 2))
+    for name in ["user_factors_", "item_factors_", "user_bias_", "item_bias_"]:
+        assert np.array_equal(getattr(one, name), getattr(two, name)), name
+
+
+def test_predictions_are_clipped_to_the_training_range_and_scores_are_not():
+    train, _ = ratings(noise=2.0)
+    model = fit_model(ALS(factors=5, iterations=5, reg=1e-3, random_state=0), train)
+    low, high = train.values.min(), train.values.max()
+    users = np.repeat(np.arange(train.n_users), train.n_items)
+    items = np.tile(np.arange(train.n_items), train.n_users)
+    predictions = model.predict(users, items)
+    assert predictions.min() >= low and predictions.max() <= high
+    scores = model.score(np.arange(train.n_users))
+    np.testing.assert_allclose(scores, model.user_factors_ @ model.item_factors_.T + model.item_bias_)
