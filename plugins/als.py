@@ -246,13 +246,16 @@ class ALS(FactorModel):
         user_rows = rows_of(train.users, train.items, values - self.global_bias_, train.n_users)
         item_rows = rows_of(train.items, train.users, values - self.global_bias_, train.n_items)
         p, q, user_bias, item_bias = self.initial_state(train)
-        settings = (self.reg, self.reg_bias, self.weighting == "als-wr", bool(self.biases), bool(self.nonnegative))
+        regs, flags = (
+            (float(self.reg), float(self.reg_bias)),
+            (self.weighting == "als-wr", bool(self.biases), bool(self.nonnegative)),
+        )
         previous = numba.get_num_threads()
-        numba.set_num_threads(min(self.num_threads or cell_threads(), numba.config.NUMBA_NUM_THREADS))
+        numba.set_num_threads(min(self.num_threads or cell_threads(), numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]
         try:
             for _ in range(self.iterations):
-                _half_step(*user_rows, q, item_bias, p, user_bias, *settings)
-                _half_step(*item_rows, p, user_bias, q, item_bias, *settings)
+                _half_step(*user_rows, q, item_bias, p, user_bias, *regs, *flags)
+                _half_step(*item_rows, p, user_bias, q, item_bias, *regs, *flags)
         finally:
             numba.set_num_threads(previous)
         self.user_factors_, self.item_factors_ = p, q

@@ -2,14 +2,16 @@
 its row, the objective falls every iteration, noiseless low-rank ratings are recovered, and
 the fit does not depend on the thread count."""
 
+import itertools
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.optimize
+from recframe_plugins.als import ALS, _half_step, rows_of
 
 from recframe import Interactions
 from recframe.model import fit_model
-from recframe_plugins.als import ALS, _half_step, rows_of
 
 
 def ratings(n_users: int = 40, n_items: int = 30, density: float = 0.5, noise: float = 0.3, seed: int = 0):
@@ -57,12 +59,12 @@ def test_the_objective_decreases_every_iteration(params):
         objective(ALS(factors=5, iterations=n, reg=0.1, random_state=0, **params).fit(train), train)
         for n in range(1, 9)
     ]
-    assert all(later <= earlier * (1 + 1e-12) for earlier, later in zip(values, values[1:], strict=False)), values
+    assert all(later <= earlier * (1 + 1e-12) for earlier, later in itertools.pairwise(values)), values
     assert values[-1] < values[0]
 
 
 def test_noiseless_low_rank_ratings_are_recovered():
-    train, full = ratings(n_users=30, n_items=20, density=1.0, noise=0.0)
+    train, _ = ratings(n_users=30, n_items=20, density=1.0, noise=0.0)
     model = ALS(factors=3, iterations=300, reg=1e-9, reg_bias=1e-9, clip=False, random_state=0).fit(train)
     rmse = np.sqrt(np.mean((model.predict(train.users, train.items) - train.values) ** 2))
     assert rmse < 1e-3
