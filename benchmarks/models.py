@@ -5,6 +5,7 @@
     python benchmarks/models.py overhead   # a recframe cell vs calling sklearn / implicit directly (fit + scoring)
     python benchmarks/models.py surprise-more  # surprise-baseline/slopeone/coclustering: RMSE and cell time vs Surprise
     python benchmarks/models.py ease       # an ease cell vs EASE's closed form written directly in numpy
+    python benchmarks/models.py als        # explicit ALS k=50 (reg sweep) vs Surprise SVD; s/iteration vs implicit
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
 both sides in this process on the same input, in the same order.
@@ -310,12 +311,63 @@ def ease_overhead() -> None:
     print(f"median ratio: cell / numpy inv {median[0]:.2f}, cell / numpy cholesky {median[1]:.2f}")
 
 
+def als_comparison() -> None:
+    """Explicit ALS at k=50 over a small reg sweep (uniform and ALS-WR) vs Surprise SVD(n_factors=50)
+    at its defaults: mean test RMSE over u1..u5. The sweep picks reg on the test folds: a benchmark
+    of what ALS can reach, not a tuned model's honest estimate. Then fit seconds per iteration,
+    1 thread each, at k=64 on u1's train: als vs implicit's CPU ALS (an implicit-feedback model
+    on the same matrix: conjugate gradient, 3 steps, as its default, and its exact Cholesky solve)."""
+    from recframe_plugins.als import ALS
+
+    splits = folds()
+    fit_model(ALS(factors=2, iterations=1), splits[0].train)  # compile once
+    print("mean test RMSE over u1..u5, k=50, 15 iterations, 1 thread")
+    svd = []
+    for split in splits:
+        trainset = surprise_trainset(split.train)
+        algo = surprise.SVD(n_factors=50, random_state=0).fit(trainset)
+        theirs = np.array([algo.predict(int(u), int(i)).est for u, i in zip(split.test.users, split.test.items)])  # noqa: B905
+        svd.append(float(np.sqrt(np.mean((theirs - split.test.values) ** 2))))
+    print(f"{'surprise SVD(n_factors=50)':>28} {np.mean(svd):.4f}")
+    best = ("", np.inf)
+    for weighting, regs in [("als-wr", [0.05, 0.1, 0.2]), ("uniform", [0.05, 0.1, 0.2, 5.0, 10.0, 20.0])]:
+        for reg in regs:
+            params = {"factors": 50, "reg": reg, "weighting": weighting, "num_threads": 1, "random_state": 0}
+            mean = float(np.mean([rmse(fit_model(ALS(**params), split.train), split.test) for split in splits]))
+            print(f"{'als ' + weighting + ' reg=' + str(reg):>28} {mean:.4f} ({mean - np.mean(svd):+.4f} vs SVD)")
+            best = min(best, (f"{weighting} reg={reg}", mean), key=lambda pair: pair[1])
+    print(f"best als: {best[0]} {best[1]:.4f}, {best[1] - np.mean(svd):+.4f} vs Surprise SVD (target: within 0.005)")
+
+    train = splits[0].train
+    csr = train.csr
+    iterations = 15
+
+    def implicit_fit(use_cg: bool) -> None:
+        with threadpool_limits(1, "blas"):
+            model = AlternatingLeastSquares(
+                factors=64, iterations=iterations, use_cg=use_cg, num_threads=1, random_state=0
+            )
+            model.fit(csr, show_progress=False)
+
+    sides: dict[str, Callable[[], object]] = {
+        "als (explicit, k=64)": lambda: fit_model(ALS(factors=64, iterations=iterations, num_threads=1), train),
+        "implicit ALS, CG": lambda: implicit_fit(True),
+        "implicit ALS, Cholesky": lambda: implicit_fit(False),
+    }
+    for side in sides.values():
+        side()  # warm up
+    print(f"fit seconds per iteration on u1's train ({len(train):,} ratings), 1 thread, median of 3")
+    for name, side in sides.items():
+        seconds = float(np.median([timed(side)[0] for _ in range(3)])) / iterations
+        print(f"{name:>28} {seconds:.4f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("case", choices=["surprise", "overhead", "surprise-more", "ease"])
+    parser.add_argument("case", choices=["surprise", "overhead", "surprise-more", "ease", "als"])
     args = parser.parse_args()
     cases = {"surprise": surprise_comparison, "overhead": overhead, "surprise-more": surprise_more}
-    {**cases, "ease": ease_overhead}[args.case]()
+    {**cases, "ease": ease_overhead, "als": als_comparison}[args.case]()
 
 
 if __name__ == "__main__":
