@@ -186,7 +186,9 @@ class SurpriseKNNBaseline(Model):
         for name, keys in (("sim_options", SIM_KEYS), ("bsl_options", BSL_KEYS)):
             options = params.get(name)
             if isinstance(options, dict):
-                problems += [f"{name}: unknown key {key!r}; accepted: {', '.join(keys)}" for key in options if key not in keys]
+                problems += [
+                    f"{name}: unknown key {key!r}; accepted: {', '.join(keys)}" for key in options if key not in keys
+                ]
         sim = params.get("sim_options")
         if isinstance(sim, dict) and "name" in sim and str(sim["name"]).lower() not in SIMILARITIES:
             problems.append(f"sim_options: name must be one of {', '.join(SIMILARITIES)}, got {sim['name']!r}")
@@ -203,7 +205,9 @@ class SurpriseKNNBaseline(Model):
         self.rating_range_ = (float(trainset.rating_scale[0]), float(trainset.rating_scale[1]))
         self.user_bias_ = _scatter(np.asarray(algo.bu), users, train.n_users)  # 0 for an unknown user,
         self.item_bias_ = _scatter(np.asarray(algo.bi), items, train.n_items)  # as in Surprise's estimate
-        x_raw, x_rows, y_rows = (users, train.users, train.items) if self.user_based_ else (items, train.items, train.users)
+        x_raw, x_rows, y_rows = (
+            (users, train.users, train.items) if self.user_based_ else (items, train.items, train.users)
+        )
         n_x, n_y = (train.n_users, train.n_items) if self.user_based_ else (train.n_items, train.n_users)
         self.similarity_ = np.zeros((n_x, n_x))
         self.similarity_[np.ix_(x_raw, x_raw)] = np.asarray(algo.sim)

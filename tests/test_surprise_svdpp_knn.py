@@ -71,9 +71,11 @@ def assert_equal_to_surprise(ours, theirs, train, test, ranking=True):
     assert np.abs(predicted - surprise_direct(theirs, train, test)).max() < 1e-6
     if ranking:  # score: Surprise's estimate before clipping, fallbacks included, for every item of a user
         users = np.unique(test.users)
-        unclipped = np.array([theirs.predict(int(u), int(i), clip=False).est for u, i in zip(test.users, test.items)])
+        unclipped = np.array(
+            [theirs.predict(int(u), int(i), clip=False).est for u, i in zip(test.users, test.items, strict=True)]
+        )
         scores = model.score(users)[np.searchsorted(users, test.users), test.items]
-        if isinstance(model, FactorModel):  # a FactorModel's scores leave out mu + b_u, the same for all of a user's items
+        if isinstance(model, FactorModel):  # FactorModel's scores leave out mu + b_u (per-user constants)
             scores += model.global_bias_ + model.user_bias_[test.users]
         assert np.abs(scores - unclipped).max() < 1e-6
 
@@ -106,7 +108,9 @@ def test_knnbaseline_breaks_ties_as_surprise():
 def test_bad_values_are_named():
     problems = SurpriseKNNBaseline.check_params({"k": 0, "min_k": -1, "sim_options": {"name": "jaccard", "x": 1}})
     assert [problem.split(":")[0] for problem in problems] == ["k", "min_k", "sim_options", "sim_options"]
-    assert SurpriseKNNBaseline.check_params({"sim_options": {"name": "Pearson"}, "bsl_options": {"method": "sgd"}}) == []
+    assert (
+        SurpriseKNNBaseline.check_params({"sim_options": {"name": "Pearson"}, "bsl_options": {"method": "sgd"}}) == []
+    )
     assert SurpriseSVDpp.check_params({"factors": "ten"})[0].startswith("factors:")
 
 
