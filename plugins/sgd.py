@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from numbers import Integral, Real
 from typing import Any, ClassVar, Self
 
@@ -17,8 +19,46 @@ import numba
 import numpy as np
 
 from recframe import FactorModel, Interactions, hookimpl
+from recframe.execution import cell_threads
 from recframe.hookspecs import Register
 from recframe.param_check import Interval, require_valid_params
+
+
+@numba.njit(cache=True, fastmath=True, nogil=True)  # nogil: Hogwild's threads run it at once
+def _sgd_steps(
+    users: np.ndarray,
+    items: np.ndarray,
+    residuals: np.ndarray,
+    order: np.ndarray,
+    start: int,
+    stop: int,
+    user_bias: np.ndarray,
+    item_bias: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    learning_rate: float,
+    reg_bias: float,
+    reg_factors: float,
+) -> float:
+    """The ratings ``order[start:stop]`` one by one, updating the float32 parameters in
+    place; returns the sum of the squared errors seen along the way (each before its update)."""
+    lr, rb, rf = np.float32(learning_rate), np.float32(reg_bias), np.float32(reg_factors)
+    squared = 0.0
+    for position in range(start, stop):
+        index = order[position]
+        u, i = users[index], items[index]
+        dot = np.float32(0.0)
+        for f in range(p.shape[1]):
+            dot += p[u, f] * q[i, f]
+        error = residuals[index] - user_bias[u] - item_bias[i] - dot
+        squared += error * error
+        user_bias[u] += lr * (error - rb * user_bias[u])
+        item_bias[i] += lr * (error - rb * item_bias[i])
+        for f in range(p.shape[1]):
+            pf, qf = p[u, f], q[i, f]
+            p[u, f] = pf + lr * (error * qf - rf * pf)
+            q[i, f] = qf + lr * (error * pf - rf * qf)
+    return squared
 
 
 @numba.njit(cache=True, fastmath=True)
@@ -35,24 +75,67 @@ def _sgd_epoch(
     reg_bias: float,
     reg_factors: float,
 ) -> float:
-    """One pass over the ratings in ``order``, updating the float32 parameters in place;
-    returns the training RMSE seen along the way (each error before its update)."""
-    lr, rb, rf = np.float32(learning_rate), np.float32(reg_bias), np.float32(reg_factors)
-    squared = 0.0
-    for index in order:
-        u, i = users[index], items[index]
-        dot = np.float32(0.0)
-        for f in range(p.shape[1]):
-            dot += p[u, f] * q[i, f]
-        error = residuals[index] - user_bias[u] - item_bias[i] - dot
-        squared += error * error
-        user_bias[u] += lr * (error - rb * user_bias[u])
-        item_bias[i] += lr * (error - rb * item_bias[i])
-        for f in range(p.shape[1]):
-            pf, qf = p[u, f], q[i, f]
-            p[u, f] = pf + lr * (error * qf - rf * pf)
-            q[i, f] = qf + lr * (error * pf - rf * qf)
+    """One pass over the ratings in ``order``; returns the training RMSE seen along the way."""
+    squared = _sgd_steps(
+        users, items, residuals, order, 0, len(order), user_bias, item_bias, p, q, learning_rate, reg_bias, reg_factors
+    )
     return math.sqrt(squared / max(len(order), 1))
+
+
+def _hogwild_epoch(
+    pool: ThreadPoolExecutor | None,
+    users: np.ndarray,
+    items: np.ndarray,
+    residuals: np.ndarray,
+    order: np.ndarray,
+    bounds: np.ndarray,
+    user_bias: np.ndarray,
+    item_bias: np.ndarray,
+    p: np.ndarray,
+    q: np.ndarray,
+    learning_rate: float,
+    reg_bias: float,
+    reg_factors: float,
+) -> float:
+    """One pass over ``order`` cut at ``bounds`` into chunks run at once, one per thread of
+    ``pool`` (none: one chunk, in this thread), all updating the shared parameters without
+    locks (Hogwild, Niu et al. 2011); returns the training RMSE seen along the way."""
+
+    def chunk(index: int) -> float:
+        start, stop = int(bounds[index]), int(bounds[index + 1])
+        return float(_sgd_steps(
+            users, items, residuals, order, start, stop, user_bias, item_bias, p, q,
+            learning_rate, reg_bias, reg_factors,
+        ))  # fmt: skip
+
+    chunks = range(len(bounds) - 1)
+    squared = [chunk(index) for index in chunks] if pool is None else list(pool.map(chunk, chunks))
+    return math.sqrt(sum(squared) / max(len(order), 1))
+
+
+@numba.njit(cache=True)
+def _group_by_chunk(order: np.ndarray, users: np.ndarray, chunk_of_user: np.ndarray, chunks: int) -> Any:
+    """``order`` regrouped chunk by chunk (a stable counting sort by the chunk of each
+    rating's user), and the bounds of the chunks in it."""
+    bounds = np.zeros(chunks + 1, dtype=np.int64)
+    for index in order:
+        bounds[chunk_of_user[users[index]] + 1] += 1
+    bounds = np.cumsum(bounds)
+    fill = bounds[:-1].copy()
+    grouped = np.empty_like(order)
+    for index in order:
+        chunk = chunk_of_user[users[index]]
+        grouped[fill[chunk]] = index
+        fill[chunk] += 1
+    return grouped, bounds
+
+
+def user_chunks(users: np.ndarray, n_users: int, chunks: int) -> np.ndarray:
+    """The chunk of each user: ``chunks`` ranges of consecutive user ids with about as many
+    ratings each, so concurrent chunks never share a user (only items)."""
+    counts = np.bincount(users, minlength=n_users)
+    before = np.cumsum(counts) - counts
+    return (before * chunks // max(len(users), 1)).astype(np.int64)
 
 
 class BiasedSGD(FactorModel):
@@ -76,7 +159,17 @@ class BiasedSGD(FactorModel):
       order of a user-sorted file a user's factors stay in cache, so epochs run about 1.5x
       faster;
     - ``clip``: clip predicted ratings to the range of the training ratings, as Surprise
-      does (scores for ranking are never clipped).
+      does (scores for ranking are never clipped);
+    - ``parallel``: Hogwild (Niu, Recht, Re & Wright 2011): each epoch's ratings are cut
+      into as many chunks as the cell has threads (``execution.threads``: numba's thread
+      count), run at once, each updating the shared parameters without locks. The chunks
+      are ranges of consecutive user ids with about as many ratings each, and each keeps
+      the epoch's order (shuffled or not) among its own ratings: threads never share a
+      user, only items, whose updates may then race (one of two concurrent writes lost).
+      With one thread there is one chunk, the serial pass: bit-identical to
+      ``parallel: false``. With more threads a fit is NOT reproducible, not even on the
+      same machine: which update wins a race depends on timing (the thread budget is in
+      each cell's cache key and in the manifest). False by default.
 
     The defaults are Surprise ``SVD()``'s (no value here was tuned on any dataset: a
     comparison at defaults compares libraries' defaults), except ``shuffle``;
@@ -106,6 +199,7 @@ class BiasedSGD(FactorModel):
         init_std: float = 0.1,
         shuffle: bool = True,
         clip: bool = True,
+        parallel: bool = False,
         random_state: int | None = None,
     ) -> None:
         self.factors = factors
@@ -117,6 +211,7 @@ class BiasedSGD(FactorModel):
         self.init_std = init_std
         self.shuffle = shuffle
         self.clip = clip
+        self.parallel = parallel
         self.random_state = random_state
 
     def fit(self, train: Interactions) -> Self:
@@ -132,15 +227,31 @@ class BiasedSGD(FactorModel):
         p = rng.standard_normal((train.n_users, self.factors), dtype=np.float32) * np.float32(self.init_std)
         q = rng.standard_normal((train.n_items, self.factors), dtype=np.float32) * np.float32(self.init_std)
         in_row_order = np.arange(len(train))
+        chunks = cell_threads() if self.parallel else 1  # one chunk per thread of the cell's budget
+        if self.parallel:
+            chunk_of_user = user_chunks(train.users, train.n_users, chunks)
+            grouped_row_order = _group_by_chunk(in_row_order, train.users, chunk_of_user, chunks)
         self.training_rmse_: list[float] = []
-        for epoch in range(self.epochs):
-            order = rng.permutation(len(train)) if self.shuffle else in_row_order
-            learning_rate = self.learning_rate * self.learning_rate_decay**epoch
-            rmse = _sgd_epoch(
-                train.users, train.items, residuals, order, user_bias, item_bias, p, q,
-                learning_rate, self.reg_bias, self.reg_factors,
-            )  # fmt: skip
-            self.training_rmse_.append(float(rmse))
+        with ThreadPoolExecutor(chunks) if chunks > 1 else nullcontext() as pool:
+            for epoch in range(self.epochs):
+                order = rng.permutation(len(train)) if self.shuffle else in_row_order
+                learning_rate = self.learning_rate * self.learning_rate_decay**epoch
+                if self.parallel:
+                    grouped, bounds = (
+                        _group_by_chunk(order, train.users, chunk_of_user, chunks)
+                        if self.shuffle
+                        else grouped_row_order
+                    )
+                    rmse = _hogwild_epoch(
+                        pool, train.users, train.items, residuals, grouped, bounds, user_bias, item_bias, p, q,
+                        learning_rate, self.reg_bias, self.reg_factors,
+                    )  # fmt: skip
+                else:
+                    rmse = _sgd_epoch(
+                        train.users, train.items, residuals, order, user_bias, item_bias, p, q,
+                        learning_rate, self.reg_bias, self.reg_factors,
+                    )  # fmt: skip
+                self.training_rmse_.append(float(rmse))
         self.user_bias_, self.item_bias_ = user_bias, item_bias
         self.user_factors_, self.item_factors_ = p, q
         return self
