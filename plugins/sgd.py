@@ -3,7 +3,8 @@
 prediction = global mean + b_u + b_i + p_u . q_i, the model of Koren, Bell & Volinsky
 (2009) and of Surprise's ``SVD``, with the same per-rating update rule: the biases, then
 p_u and q_i from the old p_u. Parameters are float32: on ML-100K that fits 1.7x faster
-than float64 with the same RMSE to six digits.
+than float64 with the same RMSE to six digits. ``parallel: true`` runs each epoch on the
+cell's threads, Hogwild-style (lock-free, not reproducible on more than one thread).
 """
 
 from __future__ import annotations
@@ -169,7 +170,12 @@ class BiasedSGD(FactorModel):
       With one thread there is one chunk, the serial pass: bit-identical to
       ``parallel: false``. With more threads a fit is NOT reproducible, not even on the
       same machine: which update wins a race depends on timing (the thread budget is in
-      each cell's cache key and in the manifest). False by default.
+      each cell's cache key and in the manifest), so ``recframe.testing``'s determinism
+      check holds on one thread only. Outside a run the threads are the machine's cores
+      (``recframe.execution.cell_threads``). The chunks run as Python threads calling the
+      compiled loop without the GIL, not as a numba ``prange``: numba's OpenMP layer
+      spins at its barriers, which made a 2-thread fit 9x slower than serial on a
+      loaded 2-core machine. False by default.
 
     The defaults are Surprise ``SVD()``'s (no value here was tuned on any dataset: a
     comparison at defaults compares libraries' defaults), except ``shuffle``;
