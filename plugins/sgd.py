@@ -4,7 +4,7 @@ prediction = global mean + b_u + b_i + p_u . q_i, the model of Koren, Bell & Vol
 (2009) and of Surprise's ``SVD``, with the same per-rating update rule: the biases, then
 p_u and q_i from the old p_u. Parameters are float32: on ML-100K that fits 1.7x faster
 than float64 with the same RMSE to six digits. ``parallel: true`` runs each epoch on the
-cell's threads, Hogwild-style (lock-free, not reproducible on more than one thread).
+cell's threads, in blocks of ratings that share no user and no item (lock-free, reproducible).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from recframe.hookspecs import Register
 from recframe.param_check import Interval, require_valid_params
 
 
-@numba.njit(cache=True, fastmath=True, nogil=True)  # nogil: Hogwild's threads run it at once
+@numba.njit(cache=True, fastmath=True, nogil=True)  # nogil: parallel's threads run it at once
 def _sgd_steps(
     users: np.ndarray,
     items: np.ndarray,
@@ -83,7 +83,7 @@ def _sgd_epoch(
     return math.sqrt(squared / max(len(order), 1))
 
 
-def _hogwild_epoch(
+def _parallel_epoch(
     pool: ThreadPoolExecutor | None,
     users: np.ndarray,
     items: np.ndarray,
@@ -98,45 +98,52 @@ def _hogwild_epoch(
     reg_bias: float,
     reg_factors: float,
 ) -> float:
-    """One pass over ``order`` cut at ``bounds`` into chunks run at once, one per thread of
-    ``pool`` (none: one chunk, in this thread), all updating the shared parameters without
-    locks (Hogwild, Niu et al. 2011); returns the training RMSE seen along the way."""
+    """One pass over ``order``, cut at ``bounds`` into T x T blocks (block ``t * T + j``:
+    user range t, item range j), in T strata: in stratum s the threads of ``pool`` (none:
+    T = 1, this thread) run blocks (t, (t + s) mod T) at once, without locks: they share
+    no user and no item. Returns the training RMSE seen along the way."""
+    threads = math.isqrt(len(bounds) - 1)
 
-    def chunk(index: int) -> float:
+    def block(index: int) -> float:
         start, stop = int(bounds[index]), int(bounds[index + 1])
         return float(_sgd_steps(
             users, items, residuals, order, start, stop, user_bias, item_bias, p, q,
             learning_rate, reg_bias, reg_factors,
         ))  # fmt: skip
 
-    chunks = range(len(bounds) - 1)
-    squared = [chunk(index) for index in chunks] if pool is None else list(pool.map(chunk, chunks))
-    return math.sqrt(sum(squared) / max(len(order), 1))
+    squared = 0.0
+    for stratum in range(threads):
+        blocks = [t * threads + (t + stratum) % threads for t in range(threads)]
+        squared += sum(map(block, blocks) if pool is None else pool.map(block, blocks))
+    return math.sqrt(squared / max(len(order), 1))
 
 
 @numba.njit(cache=True)
-def _group_by_chunk(order: np.ndarray, users: np.ndarray, chunk_of_user: np.ndarray, chunks: int) -> Any:
-    """``order`` regrouped chunk by chunk (a stable counting sort by the chunk of each
-    rating's user), and the bounds of the chunks in it."""
-    bounds = np.zeros(chunks + 1, dtype=np.int64)
+def _group_by_block(order: np.ndarray, block: np.ndarray, blocks: int) -> Any:
+    """``order`` regrouped block by block (a stable counting sort by ``block[index]``, the
+    block of each rating), and the bounds of the blocks in it."""
+    bounds = np.zeros(blocks + 1, dtype=np.int64)
     for index in order:
-        bounds[chunk_of_user[users[index]] + 1] += 1
+        bounds[block[index] + 1] += 1
     bounds = np.cumsum(bounds)
     fill = bounds[:-1].copy()
     grouped = np.empty_like(order)
     for index in order:
-        chunk = chunk_of_user[users[index]]
-        grouped[fill[chunk]] = index
-        fill[chunk] += 1
+        grouped[fill[block[index]]] = index
+        fill[block[index]] += 1
     return grouped, bounds
 
 
-def user_chunks(users: np.ndarray, n_users: int, chunks: int) -> np.ndarray:
-    """The chunk of each user: ``chunks`` ranges of consecutive user ids with about as many
-    ratings each, so concurrent chunks never share a user (only items)."""
-    counts = np.bincount(users, minlength=n_users)
+def ranges(ids: np.ndarray, n_ids: int, parts: int) -> np.ndarray:
+    """The part of each id: ``parts`` ranges of consecutive ids with about as many ratings each."""
+    counts = np.bincount(ids, minlength=n_ids)
     before = np.cumsum(counts) - counts
-    return (before * chunks // max(len(users), 1)).astype(np.int64)
+    return (before * parts // max(len(ids), 1)).astype(np.int64)
+
+
+def blocks_of(users: np.ndarray, items: np.ndarray, n_users: int, n_items: int, threads: int) -> np.ndarray:
+    """The block of each rating, ``threads * user range + item range``."""
+    return ranges(users, n_users, threads)[users] * threads + ranges(items, n_items, threads)[items]
 
 
 class BiasedSGD(FactorModel):
@@ -161,21 +168,22 @@ class BiasedSGD(FactorModel):
       faster;
     - ``clip``: clip predicted ratings to the range of the training ratings, as Surprise
       does (scores for ranking are never clipped);
-    - ``parallel``: Hogwild (Niu, Recht, Re & Wright 2011): each epoch's ratings are cut
-      into as many chunks as the cell has threads (``execution.threads``: numba's thread
-      count), run at once, each updating the shared parameters without locks. The chunks
-      are ranges of consecutive user ids with about as many ratings each, and each keeps
-      the epoch's order (shuffled or not) among its own ratings: threads never share a
-      user, only items, whose updates may then race (one of two concurrent writes lost).
-      With one thread there is one chunk, the serial pass: bit-identical to
-      ``parallel: false``. With more threads a fit is NOT reproducible, not even on the
-      same machine: which update wins a race depends on timing (the thread budget is in
-      each cell's cache key and in the manifest), so ``recframe.testing``'s determinism
-      check holds on one thread only. Outside a run the threads are the machine's cores
-      (``recframe.execution.cell_threads``). The chunks run as Python threads calling the
-      compiled loop without the GIL, not as a numba ``prange``: numba's OpenMP layer
-      spins at its barriers, which made a 2-thread fit 9x slower than serial on a
-      loaded 2-core machine. False by default.
+    - ``parallel``: run each epoch on the cell's T threads (``execution.threads``; outside
+      a run the machine's cores, ``recframe.execution.cell_threads``), lock-free and
+      conflict-free, as DSGD (Gemulla et al. 2011): users and items are cut into T ranges
+      of consecutive ids with about as many ratings each, the ratings into the T x T
+      blocks (user range, item range), each keeping the epoch's order (shuffled or not);
+      an epoch runs T strata, and in each the T threads run T blocks that share no user
+      and no item. So no update is ever lost and, unlike plain Hogwild (Niu et al. 2011),
+      a fit is reproducible: bit-identical for the same T, and with T = 1 (one block)
+      bit-identical to ``parallel: false``. A fit on T > 1 visits the ratings in another
+      order, so its numbers differ (slightly) from T = 1's: T is in each cell's cache key
+      and in the manifest. Plain Hogwild (threads on user ranges, sharing the item rows)
+      was measured first: on 2 idle cores 1.5x SLOWER than serial, the threads fighting
+      over the cache lines of the item factors, where these blocks are 1.4x faster. The
+      threads are Python threads calling the compiled loop without the GIL, not a numba
+      ``prange``: numba's OpenMP layer spins at its barriers, which made a 2-thread fit
+      9x slower than serial on a loaded 2-core machine. False by default.
 
     The defaults are Surprise ``SVD()``'s (no value here was tuned on any dataset: a
     comparison at defaults compares libraries' defaults), except ``shuffle``;
@@ -233,22 +241,20 @@ class BiasedSGD(FactorModel):
         p = rng.standard_normal((train.n_users, self.factors), dtype=np.float32) * np.float32(self.init_std)
         q = rng.standard_normal((train.n_items, self.factors), dtype=np.float32) * np.float32(self.init_std)
         in_row_order = np.arange(len(train))
-        chunks = cell_threads() if self.parallel else 1  # one chunk per thread of the cell's budget
+        threads = cell_threads() if self.parallel else 1  # T: the cell's thread budget
         if self.parallel:
-            chunk_of_user = user_chunks(train.users, train.n_users, chunks)
-            grouped_row_order = _group_by_chunk(in_row_order, train.users, chunk_of_user, chunks)
+            block = blocks_of(train.users, train.items, train.n_users, train.n_items, threads)
+            grouped_row_order = _group_by_block(in_row_order, block, threads * threads)
         self.training_rmse_: list[float] = []
-        with ThreadPoolExecutor(chunks) if chunks > 1 else nullcontext() as pool:
+        with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
             for epoch in range(self.epochs):
                 order = rng.permutation(len(train)) if self.shuffle else in_row_order
                 learning_rate = self.learning_rate * self.learning_rate_decay**epoch
                 if self.parallel:
                     grouped, bounds = (
-                        _group_by_chunk(order, train.users, chunk_of_user, chunks)
-                        if self.shuffle
-                        else grouped_row_order
+                        _group_by_block(order, block, threads * threads) if self.shuffle else grouped_row_order
                     )
-                    rmse = _hogwild_epoch(
+                    rmse = _parallel_epoch(
                         pool, train.users, train.items, residuals, grouped, bounds, user_bias, item_bias, p, q,
                         learning_rate, self.reg_bias, self.reg_factors,
                     )  # fmt: skip

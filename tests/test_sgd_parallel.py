@@ -1,5 +1,6 @@
-"""sgd-biased's ``parallel: true`` (Hogwild): one thread gives the serial fit bit for bit,
-two threads reach the serial RMSE; the serial default is the epoch it always was."""
+"""sgd-biased's ``parallel: true`` (blocks sharing no user and no item, run at once):
+one thread gives the serial fit bit for bit, two threads the same fit every time and the
+serial RMSE; the serial default is the epoch it always was."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import math
 import numba
 import numpy as np
 import pytest
-from recframe_plugins.sgd import BiasedSGD, _group_by_chunk, user_chunks
+from recframe_plugins.sgd import BiasedSGD, _group_by_block, blocks_of, ranges
 from recframe_plugins.splitters import Holdout
 from recframe_plugins.synthetic import Synthetic
 
@@ -77,30 +78,33 @@ def test_one_thread_is_deterministic_and_is_the_serial_fit(split, threads, shuff
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
-def test_two_threads_reach_the_serial_rmse(split, threads, shuffle):
+def test_two_threads_reach_the_serial_rmse_and_are_deterministic(split, threads, shuffle):
     serial = fit_model(BiasedSGD(**PARAMS, shuffle=shuffle), split.train)
     threads(2)
-    hogwild = fit_model(BiasedSGD(**PARAMS, shuffle=shuffle, parallel=True), split.train)
-    assert abs(hogwild.training_rmse_[-1] - serial.training_rmse_[-1]) < 0.01
-    assert abs(rmse(hogwild, split.test) - rmse(serial, split.test)) < 0.01
-    assert hogwild.training_rmse_[-1] < hogwild.training_rmse_[0]
-    if shuffle:  # each chunk visits its users' share of the shuffled order: another sequence than serial's
-        assert not np.array_equal(hogwild.item_factors_, serial.item_factors_)
+    parallel = fit_model(BiasedSGD(**PARAMS, shuffle=shuffle, parallel=True), split.train)
+    assert abs(parallel.training_rmse_[-1] - serial.training_rmse_[-1]) < 0.01
+    assert abs(rmse(parallel, split.test) - rmse(serial, split.test)) < 0.01
+    assert parallel.training_rmse_[-1] < parallel.training_rmse_[0]
+    assert not np.array_equal(parallel.item_factors_, serial.item_factors_)  # another order: the blocks'
+    for _ in range(3):  # concurrent blocks share no parameter: no race
+        assert_same_fit(parallel, fit_model(BiasedSGD(**PARAMS, shuffle=shuffle, parallel=True), split.train))
 
 
-def test_chunks_are_user_ranges_with_every_rating_once(split):
-    users = split.train.users
-    chunk_of_user = user_chunks(users, split.train.n_users, 3)
-    assert (np.diff(chunk_of_user) >= 0).all() and set(chunk_of_user) == {0, 1, 2}  # consecutive user ids
-    order = np.random.default_rng(0).permutation(len(users))
-    grouped, bounds = _group_by_chunk(order, users, chunk_of_user, 3)
-    assert sorted(grouped) == list(range(len(users))) and bounds[0] == 0 and bounds[-1] == len(users)
-    sizes = np.diff(bounds)
-    assert sizes.max() - sizes.min() <= 2 * np.bincount(users).max()  # about as many ratings each
-    for chunk in range(3):
-        part = grouped[bounds[chunk] : bounds[chunk + 1]]
-        assert (chunk_of_user[users[part]] == chunk).all()
+def test_blocks_share_no_user_and_no_item_across_a_stratum(split):
+    train, threads = split.train, 3
+    user_range, item_range = ranges(train.users, train.n_users, threads), ranges(train.items, train.n_items, threads)
+    assert (np.diff(user_range) >= 0).all() and set(user_range) == {0, 1, 2}  # consecutive ids
+    block = blocks_of(train.users, train.items, train.n_users, train.n_items, threads)
+    order = np.random.default_rng(0).permutation(len(train))
+    grouped, bounds = _group_by_block(order, block, threads * threads)
+    assert sorted(grouped) == list(range(len(train))) and bounds[0] == 0 and bounds[-1] == len(train)
+    for b in range(threads * threads):
+        part = grouped[bounds[b] : bounds[b + 1]]
+        assert (user_range[train.users[part]] == b // threads).all()
+        assert (item_range[train.items[part]] == b % threads).all()
         np.testing.assert_array_equal(part, order[np.isin(order, part)])  # the epoch's order kept
+    for stratum in range(threads):  # blocks (t, (t + s) mod T): distinct user and item ranges
+        assert len({(t + stratum) % threads for t in range(threads)}) == threads
 
 
 @pytest.mark.parametrize("shuffle", [True, False])
@@ -133,6 +137,7 @@ def test_parallel_must_be_a_bool(split, value):
     assert str(raised.value) == f"BiasedSGD: parallel: expected true or false (the default is False), got {value!r}"
 
 
-def test_parallel_meets_the_contract_on_one_thread(threads):
-    threads(1)  # the contract fits twice and wants equal fits: true of Hogwild on one thread only
+@pytest.mark.parametrize("n", [1, 2])
+def test_parallel_meets_the_contract(threads, n):
+    threads(n)  # the contract fits twice and wants equal fits
     check_model(BiasedSGD, factors=4, epochs=30, learning_rate=0.02, parallel=True)
