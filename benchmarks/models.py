@@ -7,6 +7,7 @@
     python benchmarks/models.py ease       # an ease cell vs EASE's closed form written directly in numpy
     python benchmarks/models.py als        # explicit ALS k=50 (reg sweep) vs Surprise SVD; s/iteration vs implicit
     python benchmarks/models.py surprise-svdpp-knn  # surprise-svdpp/knnbaseline: RMSE and cell time vs Surprise
+    python benchmarks/models.py surprise-parallel  # sgd-biased serial and parallel: true (2 threads) vs surprise-svd
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
 both sides in this process on the same input, in the same order.
@@ -420,13 +421,57 @@ def surprise_svdpp_knn(svdpp_runs: int = 1, knn_runs: int = 3) -> None:
     print("published: Surprise's README, 5-fold random CV of all 100K ratings; ours: the u1..u5 folds")
 
 
+def surprise_parallel() -> None:
+    """sgd-biased at Surprise SVD's defaults, serial and ``parallel: true`` at 2 threads
+    (blocks sharing no user or item), vs Surprise's SVD: per fold the median of 3 fits
+    (time and test RMSE)."""
+    from recframe.execution import limit_threads
+
+    splits = folds()
+    for parallel in (False, True):  # compile once
+        fit_model(BiasedSGD(**{**SURPRISE_DEFAULTS, "epochs": 1}, parallel=parallel), splits[0].train)
+    print(f"load average before: {os.getloadavg()}")
+    header = ("RMSE serial", "parallel-2", "surprise", "fit s serial", "parallel-2", "surprise")
+    print(f"{'fold':>4} " + " ".join(f"{name:>12}" for name in header))
+    rows = []
+    for split in splits:
+        trainset = surprise_trainset(split.train)
+        runs = []
+        for repeat in range(3):
+            limit_threads(1)
+            serial = BiasedSGD(**SURPRISE_DEFAULTS, random_state=repeat)
+            serial_s, _ = timed(lambda model=serial, train=split.train: fit_model(model, train))
+            limit_threads(2)  # the cell thread budget: 2 threads, 2 x 2 blocks
+            threaded = BiasedSGD(**SURPRISE_DEFAULTS, parallel=True, random_state=repeat)
+            parallel_s, _ = timed(lambda model=threaded, train=split.train: fit_model(model, train))
+            limit_threads(1)
+            theirs_s, algo = timed(lambda seed=repeat, data=trainset: surprise.SVD(random_state=seed).fit(data))
+            pairs = zip(split.test.users, split.test.items)  # noqa: B905
+            theirs = np.array([algo.predict(int(u), int(i)).est for u, i in pairs])  # type: ignore[attr-defined]
+            theirs_rmse = float(np.sqrt(np.mean((theirs - split.test.values) ** 2)))
+            runs.append(
+                (rmse(serial, split.test), rmse(threaded, split.test), theirs_rmse, serial_s, parallel_s, theirs_s)
+            )
+        rows.append(np.median(runs, axis=0))
+        print(f"{'u' + str(split.fold + 1):>4} " + " ".join(f"{value:12.4f}" for value in rows[-1]))
+    mean = np.mean(rows, axis=0)
+    print("mean " + " ".join(f"{value:12.4f}" for value in mean))
+    print(f"RMSE - surprise: serial {mean[0] - mean[2]:+.4f}, parallel-2 {mean[1] - mean[2]:+.4f}")
+    print(
+        f"fit speed-up over surprise: serial {mean[5] / mean[3]:.1f}x, parallel-2 {mean[5] / mean[4]:.1f}x "
+        f"(parallel-2 over serial {mean[3] / mean[4]:.2f}x)"
+    )
+    print(f"load average after: {os.getloadavg()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    choices = ["surprise", "overhead", "surprise-more", "ease", "als", "surprise-svdpp-knn"]
+    choices = ["surprise", "overhead", "surprise-more", "ease", "als", "surprise-svdpp-knn", "surprise-parallel"]
     parser.add_argument("case", choices=choices)
     args = parser.parse_args()
     cases = {"surprise": surprise_comparison, "overhead": overhead, "surprise-more": surprise_more}
-    {**cases, "ease": ease_overhead, "als": als_comparison, "surprise-svdpp-knn": surprise_svdpp_knn}[args.case]()
+    more = {"ease": ease_overhead, "als": als_comparison, "surprise-svdpp-knn": surprise_svdpp_knn}
+    {**cases, **more, "surprise-parallel": surprise_parallel}[args.case]()
 
 
 if __name__ == "__main__":
