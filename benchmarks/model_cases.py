@@ -24,35 +24,36 @@ from recframe.model import Model, fit_model
 SURPRISE_PUBLISHED_RMSE = {"surprise-baseline": 0.944, "surprise-slopeone": 0.946, "surprise-coclustering": 0.963}
 
 
-def surprise_more() -> None:
-    """A recframe cell (fit_model + evaluate with RMSE and MAE) vs Surprise called directly
-    (trainset from a DataFrame, fit, ``predict`` of every test pair), at Surprise's defaults,
-    CoClustering seeded alike. Median of 3 runs per fold and side, alternating."""
+def surprise_direct(algorithm: Callable[[], surprise.AlgoBase], train: Interactions, test: Interactions) -> np.ndarray:
+    """Surprise called directly: a trainset from a DataFrame, fit, ``predict`` of every test pair."""
     import pandas as pd
+
+    frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values.astype(np.float64)})
+    reader = surprise.Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
+    algo = algorithm().fit(surprise.Dataset.load_from_df(frame, reader).build_full_trainset())
+    return np.array([algo.predict(int(u), int(i)).est for u, i in zip(test.users, test.items, strict=True)])
+
+
+#: per model: Surprise's algorithm, our model, runs per fold and side
+SurpriseCases = dict[str, tuple[Callable[[], surprise.AlgoBase], Callable[[], Model], int]]
+
+
+def surprise_rows(cases: SurpriseCases, published: dict[str, float], splits: list[Split]) -> None:
+    """Per model, a recframe cell (fit_model + evaluate with RMSE and MAE) vs ``surprise_direct``:
+    mean RMSE over ``splits`` on both sides, Surprise's published RMSE, and the seconds (the
+    median of the runs per fold, summed over the folds) with their ratio."""
     from recframe_plugins.metrics import MAE, RMSE
-    from recframe_plugins.surprise_more import SurpriseBaselineOnly, SurpriseCoClustering, SurpriseSlopeOne
 
-    def direct(algorithm: Callable[[], surprise.AlgoBase], train: Interactions, test: Interactions) -> np.ndarray:
-        frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values.astype(np.float64)})
-        reader = surprise.Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
-        algo = algorithm().fit(surprise.Dataset.load_from_df(frame, reader).build_full_trainset())
-        return np.array([algo.predict(int(u), int(i)).est for u, i in zip(test.users, test.items, strict=True)])
-
-    cases: dict[str, tuple[Callable[[], surprise.AlgoBase], Callable[[], Model]]] = {
-        "surprise-baseline": (lambda: surprise.BaselineOnly(verbose=False), SurpriseBaselineOnly),
-        "surprise-slopeone": (surprise.SlopeOne, SurpriseSlopeOne),
-        "surprise-coclustering": (lambda: surprise.CoClustering(random_state=0),
-                                  lambda: SurpriseCoClustering(random_state=0)),
-    }  # fmt: skip
-    splits, metrics, spec = folds(), [RMSE(), MAE()], EvaluationSpec()
-    print("ML-100K u1..u5, Surprise's defaults; seconds: median of 3 per fold, summed over the 5 folds")
-    print(f"{'model':22} {'RMSE ours':>9} {'Surprise':>8} {'published':>9} {'cell s':>7} {'direct s':>8} {'ratio':>5}")
-    for name, (algorithm, build) in cases.items():
+    metrics, spec = [RMSE(), MAE()], EvaluationSpec()
+    print(f"ML-100K u1..u5, Surprise's defaults; seconds: median of the runs per fold, summed over {len(splits)} folds")
+    header = f"{'model':22} {'runs':>4} {'RMSE ours':>9} {'Surprise':>8} {'published':>9}"
+    print(f"{header} {'cell s':>7} {'direct s':>8} {'ratio':>5}")
+    for name, (algorithm, build, runs) in cases.items():
         rmses, ours_seconds, direct_seconds = [], 0.0, 0.0
         for split in splits:
             ours_times, direct_times = [], []
-            for _ in range(3):
-                seconds, theirs = timed(lambda: direct(algorithm, split.train, split.test))  # noqa: B023
+            for _ in range(runs):
+                seconds, theirs = timed(lambda: surprise_direct(algorithm, split.train, split.test))  # noqa: B023
                 direct_times.append(seconds)
                 seconds, cell = timed(lambda: evaluate(fit_model(build(), split.train), split, metrics, spec))  # noqa: B023
                 ours_times.append(seconds)
@@ -62,10 +63,25 @@ def surprise_more() -> None:
             direct_seconds += float(np.median(direct_times))
         ours_rmse, surprise_rmse = np.mean(rmses, axis=0)
         print(
-            f"{name:22} {ours_rmse:9.4f} {surprise_rmse:8.4f} {SURPRISE_PUBLISHED_RMSE[name]:9.3f} "
-            f"{ours_seconds:7.2f} {direct_seconds:8.2f} {ours_seconds / direct_seconds:5.2f}"
+            f"{name:22} {runs:4d} {ours_rmse:9.4f} {surprise_rmse:8.4f} {published[name]:9.3f} "
+            f"{ours_seconds:7.2f} {direct_seconds:8.2f} {ours_seconds / direct_seconds:5.2f}",
+            flush=True,
         )
     print("published: Surprise's README, 5-fold random CV of all 100K ratings; ours: the u1..u5 folds")
+
+
+def surprise_more() -> None:
+    """surprise-baseline, -slopeone and -coclustering at Surprise's defaults (CoClustering
+    seeded alike) vs Surprise called directly; median of 3 runs per fold and side."""
+    from recframe_plugins.surprise_more import SurpriseBaselineOnly, SurpriseCoClustering, SurpriseSlopeOne
+
+    cases: SurpriseCases = {
+        "surprise-baseline": (lambda: surprise.BaselineOnly(verbose=False), SurpriseBaselineOnly, 3),
+        "surprise-slopeone": (surprise.SlopeOne, SurpriseSlopeOne, 3),
+        "surprise-coclustering": (lambda: surprise.CoClustering(random_state=0),
+                                  lambda: SurpriseCoClustering(random_state=0), 3),
+    }  # fmt: skip
+    surprise_rows(cases, SURPRISE_PUBLISHED_RMSE, folds())
 
 
 def ease_overhead() -> None:
@@ -182,45 +198,16 @@ def surprise_svdpp_knn(svdpp_runs: int = 1, knn_runs: int = 3) -> None:
     Measured 2026-12-01 (2 shared cores), summed over u1..u5: knnbaseline RMSE 0.9323 both
     sides, cell 6.7 s vs direct 35.1 s (median of 3); svdpp RMSE 0.9206 both sides, cell 79 s
     vs direct 105 s (one run). Surprise's own per-pair ``predict`` loop is the direct side's cost."""
-    import pandas as pd
-    from recframe_plugins.metrics import MAE, RMSE
+    from recframe_plugins.metrics import RMSE
     from recframe_plugins.surprise_svdpp_knn import SurpriseKNNBaseline, SurpriseSVDpp
 
-    def direct(algorithm: Callable[[], surprise.AlgoBase], train: Interactions, test: Interactions) -> np.ndarray:
-        frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values.astype(np.float64)})
-        reader = surprise.Reader(rating_scale=(float(train.values.min()), float(train.values.max())))
-        algo = algorithm().fit(surprise.Dataset.load_from_df(frame, reader).build_full_trainset())
-        return np.array([algo.predict(int(u), int(i)).est for u, i in zip(test.users, test.items, strict=True)])
-
-    cases: dict[str, tuple[Callable[[], surprise.AlgoBase], Callable[[], Model], int]] = {
+    cases: SurpriseCases = {
         "surprise-knnbaseline": (lambda: surprise.KNNBaseline(verbose=False), SurpriseKNNBaseline, knn_runs),
         "surprise-svdpp": (lambda: surprise.SVDpp(random_state=0), lambda: SurpriseSVDpp(random_state=0), svdpp_runs),
     }
-    splits, metrics, spec = folds(), [RMSE(), MAE()], EvaluationSpec()
-    evaluate(fit_model(SurpriseKNNBaseline(), splits[0].train), splits[0], metrics, spec)  # compile the numba kernel
-    print("ML-100K u1..u5, Surprise's defaults; seconds: median of the runs per fold, summed over the 5 folds")
-    header = f"{'model':22} {'runs':>4} {'RMSE ours':>9} {'Surprise':>8} {'published':>9}"
-    print(f"{header} {'cell s':>7} {'direct s':>8} {'ratio':>5}")
-    for name, (algorithm, build, runs) in cases.items():
-        rmses, ours_seconds, direct_seconds = [], 0.0, 0.0
-        for split in splits:
-            ours_times, direct_times = [], []
-            for _ in range(runs):
-                seconds, theirs = timed(lambda: direct(algorithm, split.train, split.test))  # noqa: B023
-                direct_times.append(seconds)
-                seconds, cell = timed(lambda: evaluate(fit_model(build(), split.train), split, metrics, spec))  # noqa: B023
-                ours_times.append(seconds)
-            surprise_rmse = float(np.sqrt(np.mean((np.asarray(theirs) - split.test.values) ** 2)))
-            rmses.append((cell.values["RMSE"], surprise_rmse))  # type: ignore[attr-defined]
-            ours_seconds += float(np.median(ours_times))
-            direct_seconds += float(np.median(direct_times))
-        ours_rmse, surprise_rmse = np.mean(rmses, axis=0)
-        print(
-            f"{name:22} {runs:4d} {ours_rmse:9.4f} {surprise_rmse:8.4f} {SURPRISE_PUBLISHED_SVDPP_KNN[name]:9.3f} "
-            f"{ours_seconds:7.2f} {direct_seconds:8.2f} {ours_seconds / direct_seconds:5.2f}",
-            flush=True,
-        )
-    print("published: Surprise's README, 5-fold random CV of all 100K ratings; ours: the u1..u5 folds")
+    splits = folds()
+    evaluate(fit_model(SurpriseKNNBaseline(), splits[0].train), splits[0], [RMSE()], EvaluationSpec())  # compile numba
+    surprise_rows(cases, SURPRISE_PUBLISHED_SVDPP_KNN, splits)
 
 
 def surprise_parallel() -> None:
