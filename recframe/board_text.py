@@ -69,6 +69,13 @@ def signed(value: float, digits: int = 4) -> str:
     return "–" if pd.isna(value) else f"{value + 0.0:+.{digits}f}"
 
 
+def interval_text(value: float, low: float, high: float) -> str:
+    """``+0.0012 [-0.0010, +0.0034]``: a signed difference and its interval, when there is one."""
+    if pd.isna(value) or pd.isna(low) or pd.isna(high):
+        return signed(value)
+    return f"{signed(value)} [{signed(low)}, {signed(high)}]"
+
+
 def plural(n: int, word: str) -> str:
     return f"{n} {word}{'' if n == 1 else 's'}"
 

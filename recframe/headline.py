@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from recframe.board_text import arrow, k_text, p_text, shown_k, signed, slug, value_text
+from recframe.board_text import arrow, interval_text, k_text, p_text, shown_k, slug, value_text
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.significance import TEST_NAMES
 from recframe.tables import Table
@@ -166,11 +166,7 @@ def _headline(board: Leaderboard, metric: MetricInfo) -> Headline | None:
 
 def difference_text(standing: Standing) -> str:
     """``+0.0012 [-0.0010, +0.0034]``; ``–`` when untested."""
-    if math.isnan(standing.difference):
-        return "–"
-    if math.isnan(standing.ci_low):
-        return signed(standing.difference)
-    return f"{signed(standing.difference)} [{signed(standing.ci_low)}, {signed(standing.ci_high)}]"
+    return interval_text(standing.difference, standing.ci_low, standing.ci_high)
 
 
 def headline_table(headline: Headline) -> Table:

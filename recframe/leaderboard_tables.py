@@ -23,6 +23,7 @@ from recframe.board_text import (
     arrow,
     chosen_note,
     how_chosen,
+    interval_text,
     k_pivot,
     k_text,
     not_different,
@@ -133,10 +134,7 @@ def best_k_table(board: Leaderboard, metric: MetricInfo) -> Table:
 
 def difference_text(test: pd.Series) -> str:
     """``+0.0012 [-0.0010, +0.0034]`` from a comparison row (the interval when recorded)."""
-    low, high = test.get("ci_low", math.nan), test.get("ci_high", math.nan)
-    if pd.isna(low) or pd.isna(high):
-        return signed(test["mean_difference"])
-    return f"{signed(test['mean_difference'])} [{signed(low)}, {signed(high)}]"
+    return interval_text(test["mean_difference"], test.get("ci_low", math.nan), test.get("ci_high", math.nan))
 
 
 def verdict_text(test: pd.Series | None) -> str:
