@@ -6,6 +6,9 @@ its threads to ``execution.threads``, like a local worker, so the numbers are th
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -45,6 +48,9 @@ def run_dask(config: ExperimentConfig, folds: Folds, source: CellSource, jobs: i
         if cluster is not None:
             cluster.close()
         raise InputError(f"execution.address: cannot reach the Dask scheduler at {spec.address}: {error}") from None
+    # the local workers' pids: stopped by the user, they are killed, not asked to finish
+    # their cells (a graceful close waits for them and, if cut short, leaves them running)
+    workers = list(client.run(os.getpid).values()) if cluster is not None else []
     try:
         shared = client.scatter((config.reload_source, folds), broadcast=True)
 
@@ -59,6 +65,10 @@ def run_dask(config: ExperimentConfig, folds: Folds, source: CellSource, jobs: i
             while (cell := source.take()) is not None:
                 running.add(submit(cell))
     finally:
+        if interrupts.user_stopped():
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
         client.close()
         if cluster is not None:
             cluster.close()
