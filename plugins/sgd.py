@@ -156,6 +156,7 @@ class BiasedSGD(FactorModel):
     - ``learning_rate_decay``: the step size of epoch e is ``learning_rate * decay**e``
       (1 keeps it constant, as Surprise does);
     - ``reg_bias`` [reg_bu, reg_bi] and ``reg_factors`` [reg_pu, reg_qi]: L2 penalties;
+      ``reg_all`` [reg_all], when given, is both (one dimension to search, as Surprise's);
     - ``init_std`` [init_std_dev]: factors start as N(0, init_std); biases start at 0;
     - ``shuffle``: visit the ratings in a new seeded random order each epoch (True), or in
       the training data's row order every epoch (False). Surprise visits them user by
@@ -199,6 +200,7 @@ class BiasedSGD(FactorModel):
         "learning_rate_decay": [Interval(Real, 0, 1, closed="right")],
         "reg_bias": [Interval(Real, 0, None, closed="left")],
         "reg_factors": [Interval(Real, 0, None, closed="left")],
+        "reg_all": [None, Interval(Real, 0, None, closed="left")],
         "init_std": [Interval(Real, 0, None, closed="left")],
     }
 
@@ -210,6 +212,7 @@ class BiasedSGD(FactorModel):
         learning_rate_decay: float = 1.0,
         reg_bias: float = 0.02,
         reg_factors: float = 0.02,
+        reg_all: float | None = None,
         init_std: float = 0.1,
         shuffle: bool = True,
         clip: bool = True,
@@ -222,6 +225,7 @@ class BiasedSGD(FactorModel):
         self.learning_rate_decay = learning_rate_decay
         self.reg_bias = reg_bias
         self.reg_factors = reg_factors
+        self.reg_all = reg_all
         self.init_std = init_std
         self.shuffle = shuffle
         self.clip = clip
@@ -241,6 +245,7 @@ class BiasedSGD(FactorModel):
         p = rng.standard_normal((train.n_users, self.factors), dtype=np.float32) * np.float32(self.init_std)
         q = rng.standard_normal((train.n_items, self.factors), dtype=np.float32) * np.float32(self.init_std)
         in_row_order = np.arange(len(train))
+        reg_bias, reg_factors = (self.reg_bias, self.reg_factors) if self.reg_all is None else (self.reg_all,) * 2
         threads = cell_threads() if self.parallel else 1  # T: the cell's thread budget
         if self.parallel:
             block = blocks_of(train.users, train.items, train.n_users, train.n_items, threads)
@@ -256,12 +261,12 @@ class BiasedSGD(FactorModel):
                     )
                     rmse = _parallel_epoch(
                         pool, train.users, train.items, residuals, grouped, bounds, user_bias, item_bias, p, q,
-                        learning_rate, self.reg_bias, self.reg_factors,
+                        learning_rate, reg_bias, reg_factors,
                     )  # fmt: skip
                 else:
                     rmse = _sgd_epoch(
                         train.users, train.items, residuals, order, user_bias, item_bias, p, q,
-                        learning_rate, self.reg_bias, self.reg_factors,
+                        learning_rate, reg_bias, reg_factors,
                     )  # fmt: skip
                 self.training_rmse_.append(float(rmse))
         self.user_bias_, self.item_bias_ = user_bias, item_bias

@@ -80,3 +80,16 @@ def test_sgd_biased_learns_and_is_seeded():
         + np.einsum("ij,ij->i", model.user_factors_[users], model.item_factors_[items])
     )
     np.testing.assert_allclose(model.predict(users, items), expected)
+
+
+def test_sgd_biased_reg_all_sets_both_penalties():
+    from recframe_plugins.sgd import BiasedSGD
+
+    data = Synthetic(n_users=300, n_items=200, ratings_per_user=40, seed=2).load()
+    params = {"factors": 4, "epochs": 5, "random_state": 0}
+    shared = BiasedSGD(**params, reg_all=0.3, reg_bias=0.0, reg_factors=0.0).fit(data)
+    both = BiasedSGD(**params, reg_bias=0.3, reg_factors=0.3).fit(data)
+    default = BiasedSGD(**params).fit(data)
+    np.testing.assert_array_equal(shared.item_factors_, both.item_factors_)
+    np.testing.assert_array_equal(shared.user_bias_, both.user_bias_)
+    assert not np.array_equal(shared.item_factors_, default.item_factors_)
