@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -41,6 +42,9 @@ class PreparedData:
     #: per fold, its training data split into a training and a validation part (the
     #: selection's validation splitter); empty with ``selection: none``
     validation: list[Split] = field(default_factory=list)
+    #: wall seconds of each step: ``load`` (the dataset's plugin and preprocessing) and
+    #: ``split`` (the folds, their cold-start policy and the validation splits)
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def folds_by_stage(self) -> dict[tuple[str, int], Split]:
         """Every split a cell may run on, by (stage, fold)."""
@@ -69,8 +73,10 @@ def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None =
 
 def load_data(config: ExperimentConfig) -> PreparedData:
     splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
+    clock = time.perf_counter()
     data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
     data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
+    loaded = time.perf_counter()
     raw_splits = interrupts.run_plugin(
         f"split '{config.split.type}'",
         lambda: list(splitter_class(**config.split.params).split(data, config.seed)),
@@ -92,7 +98,8 @@ def load_data(config: ExperimentConfig) -> PreparedData:
     validation = [_validation_split(config, split) for split in splits] if _choosing(config) else []
     for counts, inner in zip(folds, validation, strict=False):
         counts["validation"] = {"train": len(inner.train), "validation": len(inner.test)}
-    return PreparedData(data, splits, preprocessing, folds, validation)
+    seconds = {"load": loaded - clock, "split": time.perf_counter() - loaded}
+    return PreparedData(data, splits, preprocessing, folds, validation, seconds)
 
 
 def _choosing(config: ExperimentConfig) -> bool:

@@ -222,8 +222,10 @@ def run_experiment(
             on_cell(outcome, len(outcomes), max(planner.total, len(outcomes)))
 
     feed = _Feed(planner, None if rerun else cache, key, record, on_start)
+    cells_started = time.perf_counter()
     for outcome in _backend(config, prepared.folds_by_stage(), feed, jobs):
         record(outcome)
+    stages = {**prepared.seconds, "cells": time.perf_counter() - cells_started}
     ordered = sorted(outcomes.values(), key=lambda o: _order(config, o.cell))
     table = pd.DataFrame([row for outcome in ordered for row in outcome.rows], columns=RESULT_COLUMNS)
     table["k"] = table["k"].astype("Int64")
@@ -241,6 +243,8 @@ def run_experiment(
         "execution": {"backend": config.execution.backend, "jobs": jobs, "threads_per_cell": config.execution.threads},
         "started": started.isoformat(timespec="seconds"),
         "seconds": round(time.perf_counter() - clock, 3),
+        # wall seconds of the run's steps (the rest of "seconds": fingerprints, planning, collecting)
+        "stages": {stage: round(seconds, 3) for stage, seconds in stages.items()},
     }
     notes = []
     if cache is not None and cache.damaged:

@@ -101,6 +101,18 @@ def test_preprocessing_and_cold_start_are_counted_in_the_manifest(small_config):
     assert fold.get("test_after_drop", fold["test"]) == fold["test"] - fold["cold_test_interactions"]
 
 
+def test_the_manifest_times_loading_splitting_and_the_cells_within_the_run(small_config):
+    results = run_experiment(small_config, cache_dir=None)
+    stages = results.manifest["stages"]
+    assert set(stages) == {"load", "split", "cells"}
+    assert all(seconds >= 0 for seconds in stages.values())
+    assert sum(stages.values()) <= results.manifest["seconds"] + 0.003  # parts of the run, each rounded
+    # the cells' own fit and evaluation time, spread over the jobs, is inside the cells stage
+    cells = results.table.drop_duplicates(["model", "k", "fold", "seed", "stage", "trial"])
+    jobs = results.manifest["execution"]["jobs"]
+    assert (cells["fit_seconds"] + cells["eval_seconds"]).sum() / jobs <= stages["cells"]
+
+
 def test_preprocess_and_cold_start_keys_are_validated(small_config):
     small_config["dataset"]["preprocess"] = {"duplicates": "first", "k_cor": 2}
     small_config["split"]["cold_start"] = "ignore"
