@@ -115,7 +115,7 @@ def config_points(path):
                 yield entry["type"], as_run(factory, params, k, config.get("seed", 0))
 
 
-@pytest.mark.parametrize("config", ["quickstart.yaml", "movielens-100k.yaml"])
+@pytest.mark.parametrize("config", ["quickstart.yaml", "movielens-100k.yaml", "scale-20m.yaml"])
 def test_the_shipped_configs_pass(config):
     points = list(config_points(REPO / "configs" / config))
     assert points
@@ -220,3 +220,10 @@ def test_a_plugin_model_can_add_constraints_and_rules():
         "epochs: expected at most 100 with mode 'exact'",
     ]
     assert PluginWithRules.check_params({"rate": "x"})[0].startswith("rate: expected a float in the range")
+
+
+def test_the_scale_config_loads_at_ml20m_shape_with_every_model_choosing_k_on_validation():
+    config = recframe.load_config(REPO / "configs" / "scale-20m.yaml")
+    assert config.dataset.params == {"n_users": 138_493, "n_items": 26_744, "ratings_per_user": 144, "seed": 0}
+    assert config.selection.validation is not None and config.execution.jobs == 2
+    assert {m.name for m in config.models} >= {"ease", "bias", "most-popular"}
