@@ -8,6 +8,7 @@
     python benchmarks/models.py als        # explicit ALS k=50 (reg sweep) vs Surprise SVD; s/iteration vs implicit
     python benchmarks/models.py surprise-svdpp-knn  # surprise-svdpp/knnbaseline: RMSE and cell time vs Surprise
     python benchmarks/models.py surprise-parallel  # sgd-biased serial and parallel: true (2 threads) vs surprise-svd
+    python benchmarks/models.py surprise-table  # Surprise's published table vs its cross_validate vs recframe's board
 
 Data: ../shared/data/ml-100k (or $RECFRAME_SHARED_DATA/ml-100k). Every comparison runs
 both sides in this process on the same input, in the same order.
@@ -220,14 +221,14 @@ def implicit_more_overhead() -> None:
 
 def main() -> None:
     from model_cases import als_comparison, ease_overhead, surprise_more, surprise_parallel, surprise_svdpp_knn
+    from surprise_table import surprise_table
 
-    parser = argparse.ArgumentParser()
-    choices = ["surprise", "overhead", "surprise-more", "ease", "als", "surprise-svdpp-knn", "surprise-parallel"]
-    parser.add_argument("case", choices=choices)
-    args = parser.parse_args()
     cases = {"surprise": surprise_comparison, "overhead": overhead, "surprise-more": surprise_more}
     more = {"ease": ease_overhead, "als": als_comparison, "surprise-svdpp-knn": surprise_svdpp_knn}
-    {**cases, **more, "surprise-parallel": surprise_parallel}[args.case]()
+    cases |= {**more, "surprise-parallel": surprise_parallel, "surprise-table": surprise_table}
+    parser = argparse.ArgumentParser()
+    parser.add_argument("case", choices=list(cases))
+    cases[parser.parse_args().case]()
 
 
 if __name__ == "__main__":
