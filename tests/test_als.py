@@ -80,7 +80,7 @@ def half_step_inputs(weighting: str = "uniform", biases: bool = True, nonnegativ
     if nonnegative:
         q = np.abs(q)
     p, user_bias = np.zeros((train.n_users, 4)), np.zeros(train.n_users)
-    settings = (model.reg, model.reg_bias, weighting == "als-wr", biases, nonnegative)
+    settings = (model.reg, model.reg_bias, weighting == "als-wr", biases, nonnegative, 0)
     _half_step(indptr, indices, targets, q, item_bias, p, user_bias, *settings)
     return indptr, indices, targets, q, item_bias, p, user_bias
 
