@@ -7,22 +7,24 @@ prediction = mu + b_u + b_i + p_u . q_i, fitted on the observed ratings only by 
 
 with ``mu`` the training mean (fixed) and ``w = 1`` (``weighting: uniform``) or ``w`` the
 row's rating count (``weighting: als-wr``, Zhou et al. 2008, as Spark MLlib does). Each
-iteration solves every user's row exactly with the items fixed, then every item's with the
-users fixed. The biases are fitted inside the same alternation (Koren & Bell): the user's
+iteration solves every user's row with the items fixed, then every item's with the users
+fixed. The biases are fitted inside the same alternation (Koren & Bell): the user's
 system is augmented with a constant column, unknowns ``[p_u, b_u]``, design rows
 ``[q_i, 1]``, target ``r_ui - mu - b_i``, penalties ``reg`` on ``p_u`` and ``reg_bias`` on
-``b_u``. The ``(k+1) x (k+1)`` normal equations are built from the row's CSR (CSC) entries
-and solved by a small Cholesky; ``nonnegative: true`` solves them instead under
+``b_u``. ``solver: cholesky`` builds the ``(k+1) x (k+1)`` normal equations from the row's
+CSR (CSC) entries and solves them exactly; ``nonnegative: true`` solves them instead under
 ``p_u >= 0`` (biases free) by coordinate descent on the same quadratic, warm-started and
-run to convergence (alternating non-negative least squares).
+run to convergence (alternating non-negative least squares). ``solver: cg`` takes
+``cg_steps`` conjugate gradient steps on the same equations from the row's current
+factors instead, never forming them (implicit's approach for implicit feedback; the
+kernels and their costs: plugins/als_kernels.py); each step lowers the row's objective,
+so the alternation still descends.
 
 Rows are solved in parallel (numba ``prange``, ``num_threads`` of them, 0: the cell's
-budget); each row's solve is independent and sequential, so the result does not depend
-on the thread count (bit-identical: tested). The row's design matrix is gathered
-transposed, so the normal equations are contiguous dot products, four at a time; the sums
-are compiled with ``reassoc`` (SIMD) but no ``nnan``/``ninf``. Everything is float64: the exact solves are
-the point of ALS and float32 Cholesky of nearly singular systems (small ``reg``) loses
-digits; scoring is a float64 matrix product, cheap at these sizes.
+budget); the result does not depend on the thread count (bit-identical: tested).
+Everything is float64: the exact solves are the point of ALS and float32 Cholesky of
+nearly singular systems (small ``reg``) loses digits; scoring is a float64 matrix
+product, cheap at these sizes.
 """
 
 from __future__ import annotations

@@ -4,12 +4,13 @@ normal equations, by coordinate descent under non-negativity, or by a few conjug
 gradient steps warm-started from the row's current factors (Takács et al. 2011, as
 implicit's ALS does), which never forms the ``d x d`` Gram: each step is one product
 ``A v = D^T (D v) + penalty * v`` with the row's design ``D``, ``2 n d`` flops instead of
-the Gram's ``n d^2 / 2``.
+the Gram's ``n d^2 / 2``, reading the other side's factor rows in place.
 
 Rows are solved in parallel (numba ``prange``); each row's solve is sequential and
 independent, so the result does not depend on the thread count (bit-identical: tested).
-The row's design matrix is gathered transposed, so every sum is a contiguous dot product
-or axpy; the sums are compiled with ``reassoc`` (SIMD) but no ``nnan``/``ninf``.
+For the exact solve the row's design matrix is gathered transposed, so the Gram's sums
+are contiguous dot products; the sums are compiled with ``reassoc`` (SIMD) but no
+``nnan``/``ninf``.
 """
 
 from __future__ import annotations
@@ -118,32 +119,50 @@ def _normal_equations(design: np.ndarray, target: np.ndarray, penalty: np.ndarra
 
 
 @numba.njit(cache=True, inline="always", fastmath=FASTMATH)
-def _residual_times(design: np.ndarray, v: np.ndarray, target: np.ndarray, work: np.ndarray) -> None:
-    """``work = target - D v`` (``target`` all zeros: ``-D v``) from the transposed design."""
-    work[:] = target
-    for a in range(design.shape[0]):
-        va = v[a]
-        for j in range(design.shape[1]):
-            work[j] -= va * design[a, j]
+def _design_residual(
+    other_factors: np.ndarray, columns: np.ndarray, biases: bool, target: np.ndarray, v: np.ndarray, out: np.ndarray
+) -> None:
+    """``out = D^T (target - D v)``, the row's design ``D`` read in place: its row ``j`` is
+    ``other_factors[columns[j]]`` (and a 1 with ``biases``). One pass, each factor row used
+    twice while in L1 (a gathered, transposed copy of ``D`` in two passes was 2x slower)."""
+    k = other_factors.shape[1]
+    out[:] = 0.0
+    for j in range(columns.shape[0]):
+        factors = other_factors[columns[j]]
+        s = v[k] if biases else 0.0
+        for a in range(k):
+            s += factors[a] * v[a]
+        s = target[j] - s
+        for a in range(k):
+            out[a] += s * factors[a]
+        if biases:
+            out[k] += s
 
 
 @numba.njit(cache=True, inline="always", fastmath=FASTMATH)
-def _cg_solve(design: np.ndarray, target: np.ndarray, penalty: np.ndarray, x: np.ndarray, steps: int) -> None:
+def _cg_solve(
+    other_factors: np.ndarray,
+    columns: np.ndarray,
+    biases: bool,
+    target: np.ndarray,
+    penalty: np.ndarray,
+    x: np.ndarray,
+    steps: int,
+) -> None:
     """``steps`` conjugate gradient steps on ``(D^T D + diag(penalty)) x = D^T target`` from ``x``, in place."""
-    d, n = design.shape
-    work, zeros, product = np.empty(n), np.zeros(n), np.empty(d)
-    _residual_times(design, x, target, work)
-    residual = np.empty(d)
+    d = x.shape[0]
+    residual, product, zeros = np.empty(d), np.empty(d), np.zeros(target.shape[0])
+    _design_residual(other_factors, columns, biases, target, x, residual)
     for a in range(d):
-        residual[a] = _dot(design[a], work) - penalty[a] * x[a]
+        residual[a] -= penalty[a] * x[a]
     direction = residual.copy()
     squared = _dot(residual, residual)
     for _ in range(steps):
         if squared < CG_RESIDUAL:
             break
-        _residual_times(design, direction, zeros, work)  # work = -D p
+        _design_residual(other_factors, columns, biases, zeros, direction, product)  # -D^T D p
         for a in range(d):
-            product[a] = penalty[a] * direction[a] - _dot(design[a], work)
+            product[a] = penalty[a] * direction[a] - product[a]
         curvature = _dot(direction, product)
         if not curvature > 0.0:  # singular (reg 0) along this direction: stop here
             break
@@ -187,15 +206,9 @@ def _half_step(
             bias[row] = 0.0
             continue
         n = stop - start
-        design = np.empty((d, n))  # the row's design matrix, transposed: contiguous dot products
         target = np.empty(n)
         for j in range(n):
-            other = indices[start + j]
-            for a in range(k):
-                design[a, j] = other_factors[other, a]
-            target[j] = targets[start + j] - other_bias[other] if biases else targets[start + j]
-        if biases:
-            design[k, :] = 1.0
+            target[j] = targets[start + j] - other_bias[indices[start + j]] if biases else targets[start + j]
         scale = float(n) if weighted else 1.0
         penalty = np.full(d, reg * scale)
         if biases:
@@ -206,8 +219,14 @@ def _half_step(
         if biases:
             x[k] = bias[row]
         if cg_steps > 0:
-            _cg_solve(design, target, penalty, x, cg_steps)
+            _cg_solve(other_factors, indices[start:stop], biases, target, penalty, x, cg_steps)
         else:
+            design = np.empty((d, n))  # the row's design matrix, transposed: contiguous dot products
+            for j in range(n):
+                for a in range(k):
+                    design[a, j] = other_factors[indices[start + j], a]
+            if biases:
+                design[k, :] = 1.0
             gram, rhs = _normal_equations(design, target, penalty)
             if nonnegative:
                 _nonnegative_solve(gram, rhs, x, k)
