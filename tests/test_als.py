@@ -48,9 +48,9 @@ def objective(model: ALS, train: Interactions) -> float:
 @pytest.mark.parametrize(
     "params",
     [
-        {},
-        {"weighting": "als-wr"},
-        {"biases": False},
+        {"solver": "cholesky"},
+        {"solver": "cholesky", "weighting": "uniform"},
+        {"solver": "cholesky", "biases": False},
         {"nonnegative": True},
         {"nonnegative": True, "weighting": "als-wr"},
         {"solver": "cg"},
@@ -67,9 +67,11 @@ def test_the_objective_decreases_every_iteration(params):
     assert values[-1] < values[0]
 
 
-def test_noiseless_low_rank_ratings_are_recovered():
+@pytest.mark.parametrize("solver", ["cholesky", "cg"])
+def test_noiseless_low_rank_ratings_are_recovered(solver):
     train, _ = ratings(n_users=30, n_items=20, density=1.0, noise=0.0)
-    model = ALS(factors=3, iterations=300, reg=1e-9, reg_bias=1e-9, clip=False, random_state=0).fit(train)
+    params = {"iterations": 300, "reg": 1e-9, "reg_bias": 1e-9, "clip": False, "solver": solver}
+    model = ALS(factors=3, random_state=0, **params).fit(train)
     rmse = np.sqrt(np.mean((model.predict(train.users, train.items) - train.values) ** 2))
     assert rmse < 1e-3
 
@@ -140,7 +142,7 @@ def test_nonnegative_factors_stay_nonnegative():
     assert (model.user_factors_ >= 0).all() and (model.item_factors_ >= 0).all()
 
 
-@pytest.mark.parametrize("params", [{}, {"nonnegative": True, "weighting": "als-wr"}, {"solver": "cg"}])
+@pytest.mark.parametrize("params", [{}, {"solver": "cholesky"}, {"nonnegative": True, "weighting": "uniform"}])
 def test_one_and_two_threads_fit_bit_identical_models(params):
     train, _ = ratings(n_users=200, n_items=80, density=0.3)
     one, two = (ALS(factors=8, iterations=4, num_threads=n, random_state=3, **params).fit(train) for n in (1, 2))
@@ -160,8 +162,8 @@ def test_predictions_are_clipped_to_the_training_range_and_scores_are_not():
     np.testing.assert_allclose(scores, model.user_factors_ @ model.item_factors_.T + model.item_bias_)
 
 
-def test_cg_solver_passes_the_model_contract():
-    check_model(ALS, factors=4, iterations=5, solver="cg")
+def test_the_exact_solver_passes_the_model_contract():  # the default (cg) is in test_contract.py
+    check_model(ALS, factors=4, iterations=5, solver="cholesky")
 
 
 def test_cg_with_nonnegative_is_a_config_error_naming_both_keys():
@@ -170,3 +172,4 @@ def test_cg_with_nonnegative_is_a_config_error_naming_both_keys():
         ALS(factors=3, solver="cg", nonnegative=True).fit(train)
     assert len(raised.value.problems) == 1
     assert not ALS.check_params({"solver": "cg", "nonnegative": False})
+    assert not ALS.check_params({"solver": "auto", "nonnegative": True})  # the default solver: cholesky
