@@ -5,7 +5,19 @@ Data: ``Synthetic(n_users=138_493, n_items=26_744, ratings_per_user=144, seed=0)
 at k=64, ``ITERATIONS`` iterations per fit, warm (numba compiled, one fit before timing);
 seconds per iteration, median of 3 fits, interleaved, at 2 threads and at 1 thread.
 implicit gets the float32 CSR of the ratings (as plugins/implicit_models.py passes it),
-its defaults otherwise (conjugate gradient, 3 steps), BLAS limited to 1 thread.
+its defaults otherwise (conjugate gradient, 3 steps), BLAS limited to 1 thread. The
+seconds include each fit's setup (our CSR/CSC build, implicit's transpose).
+
+Measured 2026-12-01 on the 2 shared cores (other jobs running; load average 2-3.7):
+
+    threads  implicit (CG)  als solver=cg       als solver=cholesky
+    2        6.49 s/iter    6.91 s/iter, 1.06x  16.38 s/iter, 2.52x (one fit)
+    1        7.49 s/iter    7.25 s/iter, 0.97x
+
+An earlier run at load average 6 gave 12.05 vs 10.99 s (0.91x) at 2 threads and 6.61 vs
+6.93 s (1.05x) at 1 thread. The first version of ``solver: cg`` (a gathered, transposed
+design read in two passes per product) was 1.66x at 2 threads; reading each factor row in
+place once per product halved its time.
 """
 
 from __future__ import annotations

@@ -136,7 +136,11 @@ def als_comparison() -> None:
     at its defaults: mean test RMSE over u1..u5. The sweep picks reg on the test folds: a benchmark
     of what ALS can reach, not a tuned model's honest estimate. Then fit seconds per iteration,
     1 thread each, at k=64 on u1's train: als (solver cholesky and cg) vs implicit's CPU ALS (an implicit-feedback model
-    on the same matrix: conjugate gradient, 3 steps, as its default, and its exact Cholesky solve)."""
+    on the same matrix: conjugate gradient, 3 steps, as its default, and its exact Cholesky solve).
+
+    Measured 2026-12-01 (2 shared cores, load average ~2): Surprise SVD 0.9370; best als
+    ALS-WR reg 0.1 (solver cg, the default) 0.9159, solver cholesky 0.9159; s/iteration at
+    k=64: als cg 0.0137, cholesky 0.0715, implicit CG 0.0191, implicit Cholesky 0.1009."""
     from recframe_plugins.als import ALS
 
     splits = folds()

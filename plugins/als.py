@@ -57,7 +57,7 @@ def rows_of(
 
 
 class ALS(FactorModel):
-    """Explicit-feedback ALS: exact regularised least squares per user and per item, alternately.
+    """Explicit-feedback ALS: regularised least squares per user and per item, alternately (exact or CG).
 
     Parameters:
 
@@ -84,7 +84,8 @@ class ALS(FactorModel):
       not depend on it.
 
     ``reg: 0`` is allowed but needs every warm row to have at least ``k (+1)`` independent
-    ratings, otherwise the solve is singular and the fit diverges (NaN, reported as such).
+    ratings, otherwise the Cholesky solve is singular and the fit diverges (NaN, reported as
+    such); CG stops a row where its curvature is not positive.
     """
 
     parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
@@ -145,7 +146,7 @@ class ALS(FactorModel):
             p, q = np.abs(p), np.abs(q)
         return p, q, np.zeros(train.n_users), np.zeros(train.n_items)
 
-    def cg_steps_(self) -> int:
+    def _kernel_cg_steps(self) -> int:
         """The kernel's ``cg_steps``: 0 for the exact solve."""
         cg = self.solver == "cg" or (self.solver == "auto" and not self.nonnegative)
         return int(self.cg_steps) if cg else 0
@@ -161,7 +162,7 @@ class ALS(FactorModel):
         p, q, user_bias, item_bias = self.initial_state(train)
         regs, flags = (
             (float(self.reg), float(self.reg_bias)),
-            (self.weighting == "als-wr", bool(self.biases), bool(self.nonnegative), self.cg_steps_()),
+            (self.weighting == "als-wr", bool(self.biases), bool(self.nonnegative), self._kernel_cg_steps()),
         )
         previous = numba.get_num_threads()
         numba.set_num_threads(min(self.num_threads or cell_threads(), numba.config.NUMBA_NUM_THREADS))  # type: ignore[attr-defined]

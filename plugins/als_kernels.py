@@ -252,11 +252,12 @@ def _row_major_order(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_colum
         by_column[starts[columns[j]]] = j
         starts[columns[j]] += 1
     starts = np.zeros(n_rows + 1, dtype=np.int64)
-    for j in range(n):
-        starts[rows[j] + 1] += 1
+    for i in range(n):
+        starts[rows[i] + 1] += 1
     for r in range(n_rows):
         starts[r + 1] += starts[r]
-    for j in by_column:
+    for m in range(n):
+        j = by_column[m]
         order[starts[rows[j]]] = j
         starts[rows[j]] += 1
     return order

@@ -173,3 +173,14 @@ def test_cg_with_nonnegative_is_a_config_error_naming_both_keys():
     assert len(raised.value.problems) == 1
     assert not ALS.check_params({"solver": "cg", "nonnegative": False})
     assert not ALS.check_params({"solver": "auto", "nonnegative": True})  # the default solver: cholesky
+
+
+def test_rows_of_orders_by_row_then_column_and_keeps_duplicates():
+    rng = np.random.default_rng(0)
+    rows, columns = rng.integers(0, 7, 500), rng.integers(0, 5, 500)  # many duplicate pairs
+    targets = rng.normal(size=500)
+    indptr, indices, ordered = rows_of(rows, columns, targets, 9)  # rows 7 and 8 have no entries
+    order = np.lexsort((columns, rows))
+    np.testing.assert_array_equal(indices, columns[order])
+    np.testing.assert_array_equal(ordered, targets[order])
+    np.testing.assert_array_equal(np.diff(indptr), np.bincount(rows, minlength=9))
