@@ -17,6 +17,8 @@ from recframe.significance import TEST_NAMES
 
 NOT_DIFFERENT = "†"
 OPTIMISTIC = "Configurations chosen on the test folds (optimistic: the best test mean is reported as the result)."
+#: instead of ``OPTIMISTIC`` when every model has a single configuration: there was nothing to choose
+NOTHING_CHOSEN = "One configuration per model: nothing was chosen, each result is the model's only test result."
 #: what the validation data is when the config that says it is not at hand
 SOME_VALIDATION = "validation data carved out of each training fold"
 
@@ -139,11 +141,22 @@ def selection_metrics(board: Leaderboard) -> str:
     return " and ".join(parts) if parts else "no metric (every model has one configuration)"
 
 
+def single_configurations(board: Leaderboard) -> bool:
+    """True when every model of ``board`` has one setting (one k, or none): even chosen on the
+    test folds (``selection: none``), nothing was chosen, so nothing is optimistic."""
+    return bool((board.summary.groupby("model")["k"].nunique(dropna=False) <= 1).all())
+
+
+def optimistic(board: Leaderboard) -> str:
+    """What a test-selected table says of its numbers: ``OPTIMISTIC``, or ``NOTHING_CHOSEN``."""
+    return NOTHING_CHOSEN if single_configurations(board) else OPTIMISTIC
+
+
 def how_chosen(board: Leaderboard, split: str | None = None) -> str:
     """How each model's configuration was chosen, as a sentence; ``split`` describes the
     validation data (see ``recframe.selection_tables.validation_split``)."""
     if board.selection != "validation":
-        return OPTIMISTIC
+        return optimistic(board)
     return (
         f"Configurations (k and hyperparameters) chosen fold by fold on {split or SOME_VALIDATION}, "
         f"by {selection_metrics(board)}; each chosen configuration evaluated once on the test fold."
@@ -153,7 +166,7 @@ def how_chosen(board: Leaderboard, split: str | None = None) -> str:
 def chosen_note(board: Leaderboard) -> str:
     """How configurations were chosen, in a few words, for the caption of every table but the first."""
     if board.selection != "validation":
-        return OPTIMISTIC
+        return optimistic(board)
     return "Configurations chosen fold by fold on validation data (see the first table); results on the test folds."
 
 

@@ -103,12 +103,13 @@ def validate(args: argparse.Namespace) -> int:
     if searched:
         counts.append(f"{len(searched)} searched, {sum(e.search.trials for e in searched if e.search)} trials per fold")
     selection = config.selection
-    chosen = (
-        "on the test folds (optimistic)"
-        if selection.validation is None
-        else (f"on {selection.validation.type} validation by {', '.join(selection.metrics)}")
-    )
-    print(f"{args.config}: ok ({', '.join(counts)}, {len(config.metrics)} metrics; chosen {chosen})")
+    if selection.validation is not None:
+        chosen = f"chosen on {selection.validation.type} validation by {', '.join(selection.metrics)}"
+    elif searched or any(len(variant.factors) > 1 for variant in config.variants):  # as single_configurations
+        chosen = "chosen on the test folds (optimistic)"
+    else:
+        chosen = "one configuration per model: nothing chosen"
+    print(f"{args.config}: ok ({', '.join(counts)}, {len(config.metrics)} metrics; {chosen})")
     return 0
 
 

@@ -18,7 +18,6 @@ import pandas as pd
 
 from recframe.board_text import (
     NOT_DIFFERENT,
-    OPTIMISTIC,
     aggregation_caption,
     arrow,
     chosen_note,
@@ -27,11 +26,13 @@ from recframe.board_text import (
     k_pivot,
     k_text,
     not_different,
+    optimistic,
     p_text,
     pivot_column,
     shown_k,
     signed,
     significance_caption,
+    single_configurations,
     slug,
     summary_text,
     value_text,
@@ -77,6 +78,9 @@ def summary_table(board: Leaderboard, split: str | None = None) -> Table:
             "Test results of each model's chosen configuration: mean ± half-width of the 95% CI (k: the k every "
             "fold chose, else each fold's in fold order; #rank, 1 = best)."
         )
+    elif single_configurations(board):
+        title = "Each model at its one configuration (nothing chosen)"
+        what = "Each model's only configuration: mean ± half-width of the 95% CI (k, #rank, 1 = best)."
     else:
         title = "Each model at its best k (optimistic: k chosen on the test folds)"
         what = "Each model at its best k for that metric: mean ± half-width of the 95% CI (k, #rank, 1 = best)."
@@ -161,7 +165,7 @@ def k_pivot_table(board: Leaderboard, metric: MetricInfo) -> Table:
     bold = {(models.index(m), pivot_column(k)) for m, k in _winners(tested, metric.label) if m in models}
     caption = (
         f"{metric.label} on the test folds by model (rows) and number of latent factors k (columns; – for models "
-        f"without k), mean ± half-width of the 95% CI. {OPTIMISTIC} "
+        f"without k), mean ± half-width of the 95% CI. {optimistic(tested)} "
         f"{aggregation_caption(tested, metric)} {significance_caption(tested)}"
     )
     title = f"{metric.label} {arrow(metric)} by model and k: test folds"
@@ -217,7 +221,7 @@ def settings_table(board: Leaderboard) -> Table:
         ]
         bold |= {(position, column) for position, setting in enumerate(settings) if setting in winners}
     caption = (
-        f"Every model x k setting on the test folds, mean ± half-width of the 95% CI. {OPTIMISTIC} "
+        f"Every model x k setting on the test folds, mean ± half-width of the 95% CI. {optimistic(board)} "
         f"{aggregation_caption(board)} {significance_caption(board)}"
     )
     return Table("settings", "All settings: test folds", caption, frame, bold, keys=2)
@@ -272,12 +276,12 @@ def layout(board: Leaderboard, split: str | None = None) -> list[Table]:
     tables.append(definitions_table(board))
     if honest:
         return tables
-    return [_noted(table) for table in tables]
+    return [_noted(table, optimistic(board)) for table in tables]
 
 
-def _noted(table: Table) -> Table:
-    """``table`` with its caption saying it shows configurations chosen on the test folds."""
-    return table if OPTIMISTIC in table.caption else dataclasses.replace(table, caption=f"{table.caption} {OPTIMISTIC}")
+def _noted(table: Table, sentence: str) -> Table:
+    """``table`` with its caption saying how its configurations were chosen on the test folds."""
+    return table if sentence in table.caption else dataclasses.replace(table, caption=f"{table.caption} {sentence}")
 
 
 def terminal_text(

@@ -86,15 +86,12 @@ def _kept_users(results: Results) -> pd.DataFrame:
     """The per-user values a results folder keeps: every candidate of a grid, but of a
     search only the chosen trials (the others' test values are in cells.csv; their users
     would only weigh the folder down, e.g. 15 of 16 MB for six searched ML-100K models)."""
-    per_user = results.per_user_table()
     searched = {entry.name for entry in results.config.models if entry.search is not None}
-    if per_user.empty or not searched:
-        return per_user
+    if not searched:
+        return results.per_user_table()
     chosen = set(zip(results.choices["model"], results.choices["fold"], strict=True))
-    owner = results.table.drop_duplicates("model").set_index("model")["entry"]
-    trial = per_user["model"].map(owner).isin(searched)
-    keep = ~trial | pd.Series([pair in chosen for pair in zip(per_user["model"], per_user["fold"], strict=True)])
-    return per_user[keep.to_numpy()].reset_index(drop=True)
+    owner = results.table.drop_duplicates("model").set_index("model")["entry"].to_dict()
+    return results.per_user_table(lambda model, fold: owner.get(model) not in searched or (model, fold) in chosen)
 
 
 def read_results(directory: Path) -> ResultSet:

@@ -22,7 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from recframe import selection_plots
-from recframe.board_text import OPTIMISTIC, aggregation_caption, shown_k, slug
+from recframe.board_text import aggregation_caption, optimistic, shown_k, slug
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.significance import NO_K
 
@@ -255,7 +255,7 @@ def search_history(board: Leaderboard, model: str) -> Figure:
 def _caption(board: Leaderboard, metric: MetricInfo) -> str:
     """The caption of a metric's chart against k."""
     if board.selection != "validation":
-        return f"{aggregation_caption(board, metric)} {OPTIMISTIC}"
+        return f"{aggregation_caption(board, metric)} {optimistic(board)}"
     return (
         "Left: each candidate's mean on the test folds with its 95% CI band (every candidate tested); right: its mean "
         "on the validation data (dashed); circled on both: each k chosen on validation at some fold (the legend gives "

@@ -92,13 +92,14 @@ class Results(ResultsView):
         validation score, each fold's choice."""
         return _selection_record(self)
 
-    def per_user_table(self) -> pd.DataFrame:
-        """Per-user metric values of every cell: model, k, fold, seed, user (recframe's
-        index, what the paired tests pair on), user_id (the dataset's id; text unless the ids
-        are numbers), one column per metric."""
+    def per_user_table(self, keep: Callable[[str, int], bool] | None = None) -> pd.DataFrame:
+        """Per-user metric values of every cell (or of those whose model and fold ``keep``
+        accepts): model, k, fold, seed, user (recframe's index, what the paired tests pair
+        on), user_id (the dataset's id; text unless the ids are numbers), one column per metric."""
         frames = [
             frame.assign(model=model, k=k, fold=fold, seed=seed)
             for (model, k, fold, seed), frame in self.per_user.items()
+            if keep is None or keep(model, fold)
         ]
         if not frames:
             return pd.DataFrame()

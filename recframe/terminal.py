@@ -22,14 +22,15 @@ from rich.text import Text
 
 from recframe.board_text import (
     NOT_DIFFERENT,
-    OPTIMISTIC,
     aggregation_caption,
     arrow,
     how_chosen,
     k_text,
     not_different,
+    optimistic,
     shown_k,
     significance_caption,
+    single_configurations,
     slug,
     summary_text,
 )
@@ -109,14 +110,15 @@ def board_parts(
     """The terminal view of ``board`` as rich renderables (see the module's docstring)."""
     parts, notes = headline_parts(board, width)
     metrics = [rich_table(metric_table(board, metric), longest=key_width(width)) for metric in board.metrics]
-    title = (
-        "Each model per metric, configuration chosen on validation"
-        if board.selection == "validation"
-        else "Each model at its best k per metric (optimistic: k chosen on the test folds)"
-    )
+    if board.selection == "validation":
+        title = "Each model per metric, configuration chosen on validation"
+    elif single_configurations(board):
+        title = "Each model per metric, at its one configuration (nothing chosen)"
+    else:
+        title = "Each model at its best k per metric (optimistic: k chosen on the test folds)"
     parts += [Text(title, style="bold"), Columns(metrics, padding=(1, 3)), Text("")]
     boards = [board] if board.sweep is None else [board, board.sweep]
-    shared = [how_chosen(board, split), OPTIMISTIC]
+    shared = [how_chosen(board, split), optimistic(board.sweep or board)]
     shared += [sentence for one in boards for sentence in (aggregation_caption(one), significance_caption(one))]
     if wide:
         tables = [settings_table(board), summary_table(board, split)]

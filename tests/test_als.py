@@ -1,6 +1,7 @@
 """The als plugin: each half-step is the closed-form (ridge / non-negative) least squares of
-its row, the objective falls every iteration, noiseless low-rank ratings are recovered, and
-the fit does not depend on the thread count."""
+its row, CG with enough steps reaches it, the objective falls every iteration (exact and
+3-step CG), noiseless low-rank ratings are recovered, and the fit does not depend on the
+thread count."""
 
 import itertools
 
@@ -10,8 +11,9 @@ import pytest
 import scipy.optimize
 from recframe_plugins.als import ALS, _half_step, rows_of
 
-from recframe import Interactions
+from recframe import ConfigError, Interactions
 from recframe.model import fit_model
+from recframe.testing import check_model
 
 
 def ratings(n_users: int = 40, n_items: int = 30, density: float = 0.5, noise: float = 0.3, seed: int = 0):
@@ -46,11 +48,13 @@ def objective(model: ALS, train: Interactions) -> float:
 @pytest.mark.parametrize(
     "params",
     [
-        {},
-        {"weighting": "als-wr"},
-        {"biases": False},
+        {"solver": "cholesky"},
+        {"solver": "cholesky", "weighting": "uniform"},
+        {"solver": "cholesky", "biases": False},
         {"nonnegative": True},
         {"nonnegative": True, "weighting": "als-wr"},
+        {"solver": "cg"},
+        {"solver": "cg", "weighting": "uniform", "biases": False},
     ],
 )
 def test_the_objective_decreases_every_iteration(params):
@@ -63,14 +67,18 @@ def test_the_objective_decreases_every_iteration(params):
     assert values[-1] < values[0]
 
 
-def test_noiseless_low_rank_ratings_are_recovered():
+@pytest.mark.parametrize("solver", ["cholesky", "cg"])
+def test_noiseless_low_rank_ratings_are_recovered(solver):
     train, _ = ratings(n_users=30, n_items=20, density=1.0, noise=0.0)
-    model = ALS(factors=3, iterations=300, reg=1e-9, reg_bias=1e-9, clip=False, random_state=0).fit(train)
+    params = {"iterations": 300, "reg": 1e-9, "reg_bias": 1e-9, "clip": False, "solver": solver}
+    model = ALS(factors=3, random_state=0, **params).fit(train)
     rmse = np.sqrt(np.mean((model.predict(train.users, train.items) - train.values) ** 2))
     assert rmse < 1e-3
 
 
-def half_step_inputs(weighting: str = "uniform", biases: bool = True, nonnegative: bool = False, seed: int = 1):
+def half_step_inputs(
+    weighting: str = "uniform", biases: bool = True, nonnegative: bool = False, seed: int = 1, cg_steps: int = 0
+):
     train, _ = ratings(seed=seed)
     model = ALS(factors=4, reg=0.3, reg_bias=0.7, weighting=weighting, biases=biases, nonnegative=nonnegative)
     mu = float(train.values.mean())
@@ -79,8 +87,9 @@ def half_step_inputs(weighting: str = "uniform", biases: bool = True, nonnegativ
     q, item_bias = rng.normal(size=(train.n_items, 4)), rng.normal(size=train.n_items)
     if nonnegative:
         q = np.abs(q)
-    p, user_bias = np.zeros((train.n_users, 4)), np.zeros(train.n_users)
-    settings = (model.reg, model.reg_bias, weighting == "als-wr", biases, nonnegative)
+    p = rng.normal(size=(train.n_users, 4))  # CG's warm start (the exact solves do not read it)
+    user_bias = rng.normal(size=train.n_users) if biases else np.zeros(train.n_users)
+    settings = (model.reg, model.reg_bias, weighting == "als-wr", biases, nonnegative, cg_steps)
     _half_step(indptr, indices, targets, q, item_bias, p, user_bias, *settings)
     return indptr, indices, targets, q, item_bias, p, user_bias
 
@@ -97,6 +106,15 @@ def test_a_half_step_is_each_rows_ridge_solution(weighting):
             design.T @ design + penalty, design.T @ (targets[indptr[row] : indptr[row + 1]] - item_bias[items])
         )
         np.testing.assert_allclose(np.append(p[row], user_bias[row]), expected, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize(("weighting", "biases"), [("uniform", True), ("als-wr", True), ("als-wr", False)])
+def test_cg_with_enough_steps_reaches_the_exact_solve(weighting, biases):
+    exact = half_step_inputs(weighting, biases)
+    few, many = (half_step_inputs(weighting, biases, cg_steps=steps) for steps in (1, 40))
+    np.testing.assert_allclose(many[5], exact[5], rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(many[6], exact[6], rtol=1e-7, atol=1e-9)
+    assert np.abs(few[5] - exact[5]).max() > 1e-3  # one step is not the solve: the comparison can fail
 
 
 def test_a_half_step_without_biases_is_plain_ridge():
@@ -124,7 +142,7 @@ def test_nonnegative_factors_stay_nonnegative():
     assert (model.user_factors_ >= 0).all() and (model.item_factors_ >= 0).all()
 
 
-@pytest.mark.parametrize("params", [{}, {"nonnegative": True, "weighting": "als-wr"}])
+@pytest.mark.parametrize("params", [{}, {"solver": "cholesky"}, {"nonnegative": True, "weighting": "uniform"}])
 def test_one_and_two_threads_fit_bit_identical_models(params):
     train, _ = ratings(n_users=200, n_items=80, density=0.3)
     one, two = (ALS(factors=8, iterations=4, num_threads=n, random_state=3, **params).fit(train) for n in (1, 2))
@@ -142,3 +160,27 @@ def test_predictions_are_clipped_to_the_training_range_and_scores_are_not():
     assert predictions.min() >= low and predictions.max() <= high
     scores = model.score(np.arange(train.n_users))
     np.testing.assert_allclose(scores, model.user_factors_ @ model.item_factors_.T + model.item_bias_)
+
+
+def test_the_exact_solver_passes_the_model_contract():  # the default (cg) is in test_contract.py
+    check_model(ALS, factors=4, iterations=5, solver="cholesky")
+
+
+def test_cg_with_nonnegative_is_a_config_error_naming_both_keys():
+    train, _ = ratings()
+    with pytest.raises(ConfigError, match=r"solver: cg .*nonnegative: true.*") as raised:
+        ALS(factors=3, solver="cg", nonnegative=True).fit(train)
+    assert len(raised.value.problems) == 1
+    assert not ALS.check_params({"solver": "cg", "nonnegative": False})
+    assert not ALS.check_params({"solver": "auto", "nonnegative": True})  # the default solver: cholesky
+
+
+def test_rows_of_orders_by_row_then_column_and_keeps_duplicates():
+    rng = np.random.default_rng(0)
+    rows, columns = rng.integers(0, 7, 500), rng.integers(0, 5, 500)  # many duplicate pairs
+    targets = rng.normal(size=500)
+    indptr, indices, ordered = rows_of(rows, columns, targets, 9)  # rows 7 and 8 have no entries
+    order = np.lexsort((columns, rows))
+    np.testing.assert_array_equal(indices, columns[order])
+    np.testing.assert_array_equal(ordered, targets[order])
+    np.testing.assert_array_equal(np.diff(indptr), np.bincount(rows, minlength=9))

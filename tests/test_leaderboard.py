@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 import scipy.stats
 
+from recframe.board_text import OPTIMISTIC
 from recframe.config import LeaderboardSpec
 from recframe.leaderboard import MetricInfo, aggregate, best_configurations, build
 from recframe.leaderboard_tables import (
     NOT_DIFFERENT,
-    OPTIMISTIC,
     k_pivot_table,
     layout,
     settings_table,

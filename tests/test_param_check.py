@@ -115,7 +115,7 @@ def config_points(path):
                 yield entry["type"], as_run(factory, params, k, config.get("seed", 0))
 
 
-@pytest.mark.parametrize("config", ["quickstart.yaml", "movielens-100k.yaml", "scale-20m.yaml"])
+@pytest.mark.parametrize("config", ["quickstart.yaml", "movielens-100k.yaml", "surprise-table.yaml", "scale-20m.yaml"])
 def test_the_shipped_configs_pass(config):
     points = list(config_points(REPO / "configs" / config))
     assert points

@@ -13,7 +13,7 @@ import yaml
 from conftest import write_run
 
 from recframe import cli
-from recframe.board_text import OPTIMISTIC
+from recframe.board_text import NOTHING_CHOSEN, OPTIMISTIC
 from recframe.leaderboard_tables import layout, terminal_text
 from recframe.merge import ResultSet, read_results
 from recframe.selection_tables import validation_split
@@ -226,6 +226,31 @@ def test_selection_none_says_optimistic_everywhere(tmp_path):
     assert layout(board)[0].title == "Each model at its best k (optimistic: k chosen on the test folds)"
     assert not {"sweep.csv", "choices.csv", "trials.csv"} & {path.name for path in folder.iterdir()}
     assert "chosen on the test folds (optimistic" in (folder / "report.html").read_text()
+
+
+def test_selection_none_with_one_configuration_per_model_claims_no_optimism(tmp_path, capsys):
+    """Nothing was swept, so nothing was chosen on the test folds: no caption may say so."""
+    config = {**copy.deepcopy(CONFIG), "selection": "none", "factors": [4], "models": ["truncated-svd", "bias"]}
+    folder = write_run(config, tmp_path / "small")
+    board = read_results(folder).leaderboard()
+    for table in layout(board):
+        assert NOTHING_CHOSEN in table.caption and "optimistic" not in table.caption, table.key
+    assert layout(board)[0].title == "Each model at its one configuration (nothing chosen)"
+    assert "optimistic" not in (folder / "report.html").read_text()
+    assert cli.main(["leaderboard", str(folder)]) == 0
+    printed = capsys.readouterr().out
+    assert "at its one configuration (nothing chosen)" in printed and "optimistic" not in printed
+
+
+@pytest.mark.parametrize(
+    ("factors", "said"), [([4], "one configuration per model: nothing chosen"), ([2, 4], "test folds (optimistic)")]
+)
+def test_validate_says_whether_selection_none_chooses_anything(tmp_path, capsys, factors, said):
+    config = {**copy.deepcopy(CONFIG), "selection": "none", "factors": factors, "models": ["truncated-svd", "bias"]}
+    path = tmp_path / "small.yaml"
+    path.write_text(yaml.safe_dump(config))
+    assert cli.main(["validate", str(path)]) == 0
+    assert capsys.readouterr().out.rstrip().endswith(f"{said})")
 
 
 def test_an_old_results_folder_is_read_as_chosen_on_the_test_folds(tmp_path, capsys):
