@@ -78,6 +78,9 @@ def ease_weights(matrix: sp.csr_matrix, l2: float) -> np.ndarray:
         inverse[start:stop, :start] = inverse[:start, start:stop].T
         block = inverse[start:stop, start:stop]
         block[:] = np.triu(block) + np.triu(block, 1).T
+    # P is symmetric, so its transpose is P itself in C order: the layout scipy's sparse @ dense
+    # reads (given Fortran order it copies B, items^2, at every batch of users scored)
+    inverse = inverse.T
     inverse /= -np.diag(inverse)[np.newaxis, :]  # B = -P / diag(P), column j divided by P_jj
     inverse[np.diag_indices(n)] = 0.0
     return inverse

@@ -7,7 +7,7 @@ import pytest
 import scipy.sparse as sp
 from conftest import REPO, shared_data
 from recframe_plugins.baselines import MostPopular
-from recframe_plugins.ease import BLOCK, EASE, check_memory, gram_bytes
+from recframe_plugins.ease import BLOCK, EASE, check_memory, ease_weights, gram_bytes
 from test_param_check import config_points, model_class
 
 from recframe import DataError, Interactions
@@ -111,3 +111,12 @@ def test_the_ease_configs_pass(config):
     assert any(name == "ease" for name, _ in points)
     for name, params in points:
         assert model_class(name).check_params(params) == [], (name, params)
+
+
+def test_the_weights_are_in_the_order_sparse_scoring_reads_so_no_batch_copies_them():
+    """scipy's ``sparse @ dense`` flattens the dense operand: a Fortran-ordered ``B``
+    (LAPACK's layout) was copied, items^2 floats, at every batch of users scored."""
+    matrix = sp.random(60, 40, density=0.2, format="csr", random_state=0, dtype=np.float32)
+    weights = ease_weights(matrix, 10.0)
+    assert weights.flags["C_CONTIGUOUS"]
+    assert np.shares_memory(weights.ravel(), weights)
