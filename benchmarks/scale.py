@@ -24,7 +24,10 @@ each at k=100 on the same data, split and metrics (``selection: none``), to show
 Surprise's Python-level trainset costs.
 
 Writes benchmarks/scale-results.json and benchmarks/scale-cost-curves.png; figures in
-benchmarks/README.md.
+benchmarks/README.md. Measured 2026-12-01 (2 cores, 23.5 GiB, quiet machine): the whole
+20M run in 1,127 s with a peak of 8.7 GiB (summed RSS), 44 s at 1M, 144 s at 5M, 362 s
+at 10M; implicit-bpr 93 fit worker-seconds at 1M; surprise-svd's cell peak 1,504 MiB
+at 5M against sgd-biased's 405.
 """
 
 from __future__ import annotations
