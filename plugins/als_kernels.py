@@ -239,25 +239,22 @@ def _half_step(
 
 
 @numba.njit(cache=True)
+def _stable_sort_by(order: np.ndarray, keys: np.ndarray, n_keys: int) -> np.ndarray:
+    """``order`` stably sorted by ``keys[order]``, a counting sort in O(n + n_keys)."""
+    starts = np.zeros(n_keys + 1, dtype=np.int64)
+    for j in order:
+        starts[keys[j] + 1] += 1
+    for key in range(n_keys):
+        starts[key + 1] += starts[key]
+    sorted_order = np.empty_like(order)
+    for j in order:
+        sorted_order[starts[keys[j]]] = j
+        starts[keys[j]] += 1
+    return sorted_order
+
+
+@numba.njit(cache=True)
 def _row_major_order(rows: np.ndarray, columns: np.ndarray, n_rows: int, n_columns: int) -> np.ndarray:
     """``np.lexsort((columns, rows))`` in O(n) by two stable counting sorts (columns, then rows)."""
-    n = rows.shape[0]
-    by_column, order = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.int64)
-    starts = np.zeros(n_columns + 1, dtype=np.int64)
-    for j in range(n):
-        starts[columns[j] + 1] += 1
-    for c in range(n_columns):
-        starts[c + 1] += starts[c]
-    for j in range(n):
-        by_column[starts[columns[j]]] = j
-        starts[columns[j]] += 1
-    starts = np.zeros(n_rows + 1, dtype=np.int64)
-    for i in range(n):
-        starts[rows[i] + 1] += 1
-    for r in range(n_rows):
-        starts[r + 1] += starts[r]
-    for m in range(n):
-        j = by_column[m]
-        order[starts[rows[j]]] = j
-        starts[rows[j]] += 1
-    return order
+    by_column = _stable_sort_by(np.arange(rows.shape[0]), columns, n_columns)
+    return _stable_sort_by(by_column, rows, n_rows)
