@@ -81,7 +81,7 @@ def _dask_cell(shared: tuple[tuple[Any, str], Folds], cell: Cell, timeout_s: flo
     config_source, folds = shared
     key = repr(config_source)
     if _WORKER.get("key") != key:  # once per worker process, not per cell
-        interrupts.become_worker(die_with_parent=False)  # the nanny looks after its worker
+        interrupts.become_worker(owner=None)  # the nanny looks after its worker
         _WORKER.update(key=key, config=reload_config(config_source))
         limit_threads(_WORKER["config"].execution.threads)
         warm_up()

@@ -9,16 +9,18 @@ user's SIGINT or SIGTERM sets a flag before the exception is raised, so a
 ``KeyboardInterrupt`` without the flag came from plugin code.
 
 Worker processes ignore SIGINT (a terminal's Ctrl-C reaches the whole process group;
-the main process alone decides) and die with their parent (``PR_SET_PDEATHSIG``), so
-nothing outlives a run, even one killed with SIGKILL.
+the main process alone decides) and die with the recframe process that runs them, so
+nothing outlives a run, even one killed with SIGKILL. That process is not their parent:
+workers are forked by multiprocessing's fork server, which lives as long as any worker
+holds its "alive" pipe, and the workers hold it, so watching the parent (as
+``PR_SET_PDEATHSIG`` does) would leave fork server and workers waiting forever.
 """
 
 from __future__ import annotations
 
-import ctypes
 import os
+import select
 import signal
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -89,20 +91,40 @@ def sigint_ignored() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
 
 
-def become_worker(die_with_parent: bool = True) -> None:
+def become_worker(owner: int | None) -> None:
     """In a worker process: ignore SIGINT (so any KeyboardInterrupt is plugin code's), and
-    die when the parent process dies."""
+    end this process when the process ``owner`` (the recframe run's) ends; None when
+    someone else looks after the worker (Dask's nanny)."""
     _mode[0] = "worker"
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-    if not die_with_parent:
-        return
-    if sys.platform.startswith("linux"):
-        parent = os.getppid()
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-        if os.getppid() != parent:  # the parent died before prctl took effect
-            os._exit(1)
+    if owner is not None:
+        threading.Thread(target=_exit_after, args=(owner,), name="recframe-owner-watch", daemon=True).start()
+
+
+def _exit_after(pid: int) -> None:
+    """Block until process ``pid`` has ended, then end this one at once (no cleanup: the
+    cell in flight belongs to a run nobody waits for any more)."""
+    try:
+        handle = os.pidfd_open(pid)  # Linux 5.3+: readable once the process has ended
+    except ProcessLookupError:
+        os._exit(1)
+    except (AttributeError, OSError):  # another system: look every second
+        while _alive(pid):
+            threading.Event().wait(1.0)
+    else:
+        select.select([handle], [], [])
+    os._exit(1)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def describe_exit(error: BaseException) -> str | None:

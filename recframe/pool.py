@@ -6,13 +6,14 @@ out-of-memory killer then costs its own cell, never the run. Workers are forked 
 fork server that imports the heavy modules once; each receives the configuration and
 the folds once, in its initializer, and limits its threads to ``execution.threads``.
 
-Workers ignore Ctrl-C and die with their parent; when the run is stopped (Ctrl-C,
+Workers ignore Ctrl-C and die with the recframe process (even one killed with SIGKILL); when the run is stopped (Ctrl-C,
 SIGTERM, an exception in the caller), the workers are killed before the pool is shut
 down, so no process outlives recframe and no cell in flight is waited for.
 """
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 import types
@@ -42,11 +43,11 @@ TRACKER_QUIET = "ignore:resource_tracker:UserWarning"
 _WORKER: dict[str, Any] = {}  # the configuration and folds of this worker process
 
 
-def _init_worker(config_source: tuple[Any, str], folds: Folds, threads: int) -> None:
+def _init_worker(config_source: tuple[Any, str], folds: Folds, threads: int, owner: int) -> None:
     from recframe.config import reload_config
     from recframe.topk import warm_up
 
-    interrupts.become_worker()
+    interrupts.become_worker(owner)
     limit_threads(threads)
     warm_up()
     _WORKER["config"] = reload_config(config_source)
@@ -113,7 +114,7 @@ def run_processes(config: ExperimentConfig, folds: Folds, source: CellSource, jo
             max_workers=workers,
             mp_context=get_context("forkserver"),
             initializer=_init_worker,
-            initargs=(config.reload_source, folds, config.execution.threads),
+            initargs=(config.reload_source, folds, config.execution.threads, os.getpid()),
         )
         processes: dict[int, BaseProcess] = {}
         culprit: Cell | None = None  # an isolated cell whose worker died

@@ -1,5 +1,5 @@
 """kill -9 in the middle of a run, then resume: the tables equal an uninterrupted run's,
-and no cell finished before the kill is fitted again."""
+no cell finished before the kill is fitted again, and no process outlives the run."""
 
 import os
 import signal
@@ -47,6 +47,20 @@ SEARCH = {
 }
 
 
+def processes_with(marker: str) -> list[int]:
+    """The processes whose environment holds ``marker``: a run's and all it started
+    (the fork server and its workers inherit the run's environment)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                if marker.encode() in environ.read().split(b"\0"):
+                    found.append(int(entry))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
 def cells(directory):
     return len(list((directory / ".cache" / "resumable").glob("*.json")))
 
@@ -88,8 +102,14 @@ def test_kill_9_then_resume_recomputes_nothing_finished(tmp_path, model):
     deadline = time.monotonic() + 120
     while cells(tmp_path / "interrupted") < total // 2 and time.monotonic() < deadline:
         time.sleep(0.02)
+    marker = f"FIT_LOG={tmp_path / 'fits-first.log'}"
+    assert len(processes_with(marker)) > 2  # recframe, the fork server and its workers
     os.kill(interrupted.pid, signal.SIGKILL)
     interrupted.wait()
+    deadline = time.monotonic() + 10
+    while processes_with(marker) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert processes_with(marker) == []  # the workers and the fork server ended with recframe
     finished_at_kill = cells(tmp_path / "interrupted")
     assert 0 < finished_at_kill < total
     assert not (tmp_path / "interrupted" / "resumable").exists()  # no half-written results
