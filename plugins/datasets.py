@@ -8,7 +8,7 @@ from importlib import resources
 from typing import ClassVar
 
 import pandas as pd
-from recframe_plugins.movielens import FORMATS, MovieLens, integer_ids, read_movies, read_ratings
+from recframe_plugins.movielens import FORMATS, MovieLens, integer_ids, movie_features, read_movies, read_ratings
 from recframe_plugins.table import interactions_from_table
 from recframe_plugins.text import TextFile, read_text
 
@@ -37,7 +37,8 @@ class MovieLensLatestSmall(Dataset):
             resources.as_file(EMBEDDED / "movies.csv.gz") as movies_file,
         ):
             data = read_ratings(ratings_file, FORMATS["latest-small"])
-            return dataclasses.replace(data, item_titles=read_movies(movies_file, "utf-8")["title"])
+            movies = read_movies(movies_file, "utf-8")
+            return dataclasses.replace(data, item_titles=movies["title"], item_features=movie_features(movies))
 
 
 class HetRecLastFM(Dataset):

@@ -177,6 +177,20 @@ def _read_movies_dat(path: Path, encoding: str) -> pd.DataFrame:
     return pd.DataFrame({"title": tail[0].to_numpy(), "genres": tail[1].to_numpy()}, index=pd.Index(ids, name="item"))
 
 
+#: genre names that say no genre is known
+NO_GENRE = ("unknown", "(no genres listed)")
+
+
+def movie_features(movies: pd.DataFrame) -> pd.DataFrame:
+    """Item features from :func:`read_movies`' table: a 0/1 column per genre (in order of
+    first appearance) and ``year``, the release year at the end of the title (NaN when
+    the title has none), indexed by movie id."""
+    flags = movies["genres"].fillna("").str.get_dummies(sep="|")
+    flags = flags[[genre for genre in flags.columns if genre not in NO_GENRE]].astype(np.float64)
+    year = pd.to_numeric(movies["title"].str.extract(r"\((\d{4})\)\s*$", expand=False), errors="coerce")
+    return flags.assign(year=year.astype(np.float64))
+
+
 def integer_ids(column: pd.Series, where: Callable[[int], str], what: str = "movie id") -> np.ndarray:
     """``column``'s ids as integers; ``where`` names the place of one of its index labels."""
     values = pd.to_numeric(column, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
@@ -191,7 +205,8 @@ class MovieLens(Dataset):
     """A GroupLens MovieLens release: ``version`` is one of 100k, 1m, 10m, 20m, 25m, 32m,
     latest-small. Reads the folder ``path`` (as unzipped from GroupLens), else the data
     home's copy (``recframe data fetch movielens-<version>``; home: ``$RECFRAME_DATA`` or
-    ``~/.cache/recframe``). Ratings with timestamps; titles from the movies file when present."""
+    ``~/.cache/recframe``). Ratings with timestamps; titles and item features
+    (genres, year: :func:`movie_features`) from the movies file when present."""
 
     path_params: ClassVar[tuple[str, ...]] = ("path",)
 
@@ -214,8 +229,8 @@ class MovieLens(Dataset):
         folder = locate(f"ml-{version}", self.path)
         data = read_ratings(folder / spec.ratings, FORMATS[version])
         if present(folder / spec.movies):
-            titles = read_movies(folder / spec.movies, FORMATS[version].movies_encoding)["title"]
-            data = dataclasses.replace(data, item_titles=titles)
+            movies = read_movies(folder / spec.movies, FORMATS[version].movies_encoding)
+            data = dataclasses.replace(data, item_titles=movies["title"], item_features=movie_features(movies))
         return data
 
     def movies(self) -> pd.DataFrame:

@@ -93,6 +93,9 @@ class Interactions:
     item_vocab: Vocabulary
     timestamps: np.ndarray | None = None
     item_titles: pd.Series | None = field(default=None, repr=False)
+    #: numeric item features (e.g. 0/1 genre flags, a year), one row per original item id;
+    #: items without a row have no known features
+    item_features: pd.DataFrame | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         n = len(self.users)
@@ -167,7 +170,18 @@ class Interactions:
             item_vocab=self.item_vocab,
             timestamps=None if self.timestamps is None else self.timestamps[rows],
             item_titles=self.item_titles,
+            item_features=self.item_features,
         )
+
+    def feature_matrix(self) -> tuple[np.ndarray, list[str]] | None:
+        """The item features aligned with the item indices (n_items x n_features, float64)
+        and their names; None without features. An item without a row, or a missing value,
+        takes the feature's mean over the items that have it (0 when none has)."""
+        if self.item_features is None or self.item_features.shape[1] == 0:
+            return None
+        aligned = self.item_features.reindex(self.item_vocab.ids).astype(np.float64)
+        means = aligned.mean().fillna(0.0)
+        return aligned.fillna(means).to_numpy(), [str(name) for name in aligned.columns]
 
     def fingerprint(self) -> str:
         """A content hash of the interactions and vocabularies (first 16 hex digits)."""
@@ -183,15 +197,37 @@ class Interactions:
 
 @dataclass(frozen=True, eq=False)
 class Split:
-    """One fold: train and test interactions in the same index space."""
+    """One fold: train and test interactions in the same index space.
+
+    Protocols other than "fit on train, evaluate on test" say so with three optional parts:
+
+    - ``fold_in`` (strong generalisation): interactions of users held out of ``train``;
+      the fitted model folds them in before it is evaluated on their ``test`` part;
+    - ``candidates`` (e.g. item cold start): a boolean mask over items; only these items
+      may be recommended when ranking metrics are computed;
+    - ``stream`` (prequential evaluation): ``train`` cut in time order into its initial
+      part and the update windows that followed; a model that updates is fitted on
+      ``stream[0]`` and updated with each later part in turn, a model that cannot is
+      fitted on ``train`` (all of them), and both are evaluated on ``test``, the next window.
+    """
 
     train: Interactions
     test: Interactions
     fold: int = 0
+    fold_in: Interactions | None = None
+    candidates: np.ndarray | None = None
+    stream: tuple[Interactions, ...] | None = None
+
+    def parts(self) -> list[Interactions]:
+        """Every set of interactions of the split: train, test, fold-in, then the stream."""
+        return [self.train, self.test, *([self.fold_in] if self.fold_in is not None else []), *(self.stream or ())]
 
     def __post_init__(self) -> None:
-        if self.train.user_vocab is not self.test.user_vocab or (self.train.item_vocab is not self.test.item_vocab):
-            raise DataError("train and test of a split must share their vocabularies")
+        users, items = self.train.user_vocab, self.train.item_vocab
+        if any(part.user_vocab is not users or part.item_vocab is not items for part in self.parts()):
+            raise DataError("the parts of a split (train, test, fold_in, stream) must share their vocabularies")
+        if self.candidates is not None and np.shape(self.candidates) != (self.train.n_items,):
+            raise DataError(f"a split's candidates must be a mask of its {self.train.n_items} items")
 
 
 class Dataset:

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from recframe import coldstart, interrupts, preprocess
 from recframe.data import Interactions, Split
 from recframe.errors import ConfigError, DataError, PluginError
@@ -21,10 +23,18 @@ if TYPE_CHECKING:
 
 
 def split_fingerprint(splits: list[Split]) -> str:
-    """A content hash of every fold's train and test (user, item) pairs (first 16 hex digits)."""
+    """A content hash of every fold's parts: train, test, fold-in and stream (user, item)
+    pairs, and the candidate items (first 16 hex digits)."""
     digest = hashlib.sha256()
     for split in splits:
-        for part in (split.train, split.test):
+        if split.candidates is not None:
+            digest.update(b"candidates" + np.packbits(split.candidates).tobytes())
+        for part in (
+            split.train,
+            split.test,
+            *([split.fold_in] if split.fold_in is not None else []),
+            *(split.stream or ()),
+        ):
             digest.update(len(part).to_bytes(8, "little"))
             digest.update(part.users.tobytes())
             digest.update(part.items.tobytes())

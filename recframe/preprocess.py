@@ -128,11 +128,13 @@ def compact(data: Interactions) -> Interactions:
         return data
     user_map = np.cumsum(used_users) - 1
     item_map = np.cumsum(used_items) - 1
-    titles = data.item_titles
+    titles, features = data.item_titles, data.item_features
     item_vocab = Vocabulary(pd.Index(data.item_vocab.ids[used_items]))
     if titles is not None:
         titles = titles[titles.index.isin(item_vocab.ids)]
+    if features is not None:
+        features = features[features.index.isin(item_vocab.ids)]
     return Interactions(
         user_map[data.users], item_map[data.items], data.values,
-        Vocabulary(pd.Index(data.user_vocab.ids[used_users])), item_vocab, data.timestamps, titles,
+        Vocabulary(pd.Index(data.user_vocab.ids[used_users])), item_vocab, data.timestamps, titles, features,
     )  # fmt: skip

@@ -47,3 +47,15 @@ def test_mismatched_lengths_are_rejected():
     vocab = Vocabulary.from_ids([1])
     with pytest.raises(DataError, match="same length"):
         Interactions(np.zeros(2), np.zeros(1), np.zeros(2), vocab, vocab)
+
+
+def test_split_parts_must_share_vocabularies_and_candidates_cover_the_items():
+    data = Interactions.from_frame(frame())
+    other = Interactions.from_frame(frame())
+    assert len(Split(data, data, fold_in=data, stream=(data, data)).parts()) == 5
+    with pytest.raises(DataError, match="share their vocabularies"):
+        Split(data, data, fold_in=other)
+    with pytest.raises(DataError, match="share their vocabularies"):
+        Split(data, data, stream=(data, other))
+    with pytest.raises(DataError, match="mask of its"):
+        Split(data, data, candidates=np.ones(data.n_items + 1, dtype=bool))

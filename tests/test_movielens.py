@@ -183,3 +183,20 @@ def test_data_home_folder_names_follow_grouplens(tmp_path, monkeypatch):
     one_line_error(
         MovieLens(version="32m"), rf"{re.escape(str(tmp_path / 'ml-32m'))}: missing ratings\.csv.*fetch movielens-32m"
     )
+
+
+def test_item_features_are_genre_flags_and_year_aligned_with_items():
+    data = MovieLens(version="100k", path=str(shared("ml-100k"))).load()
+    features = data.item_features
+    assert features is not None and "unknown" not in features.columns
+    toy_story = features.loc[1]
+    assert toy_story["year"] == 1995
+    assert {name for name in features.columns if name != "year" and toy_story[name] == 1} == {
+        "Animation",
+        "Children's",
+        "Comedy",
+    }
+    matrix, names = data.feature_matrix()
+    row = matrix[data.item_vocab.index_of([1])[0]]
+    assert dict(zip(names, row, strict=True)) == toy_story.to_dict()
+    assert matrix.shape == (data.n_items, len(names)) and np.isfinite(matrix).all()  # missing years filled
