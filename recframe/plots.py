@@ -45,7 +45,8 @@ class Plot:
 
 def board_colours(board: Leaderboard) -> Colours:
     entries = list(dict.fromkeys(board.summary["model"]))
-    curves = [selection_plots.curve_name(str(m), entries) for m in (board.sweep or board).summary["model"]]
+    drawn = [*(board.sweep or board).summary["model"], *board.validation.get("model", [])]
+    curves = [selection_plots.curve_name(str(m), entries) for m in drawn]
     models = list(dict.fromkeys([*entries, *curves]))
     palette = matplotlib.colormaps["tab10" if len(models) <= 10 else "tab20"]
     return {model: palette(i % palette.N) for i, model in enumerate(models)}

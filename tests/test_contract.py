@@ -23,6 +23,8 @@ FAST_PARAMS: dict[str, dict[str, Any]] = {
     "surprise-svd": {"n_epochs": 30, "lr_all": 0.02},
     "sklearn-nmf": {"tol": 1e-3},
     "implicit-bpr": {"num_threads": 1},  # Hogwild threads: bit-identical fits need one
+    "spark-als": {"iterations": 5, "blocks": 2},
+    "spark-als-implicit": {"iterations": 5, "blocks": 2},
 }
 
 

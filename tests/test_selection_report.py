@@ -266,3 +266,18 @@ def test_an_old_results_folder_is_read_as_chosen_on_the_test_folds(tmp_path, cap
     assert "Each model at its best k per metric (optimistic: k chosen on the test folds)" in printed
     board = pd.read_csv(folder / "leaderboard.csv")
     assert set(board.loc[board["model"] == "truncated-svd", "k"]) == {2, 4}
+
+
+def test_oracle_off_with_a_grid_still_draws_every_validation_curve(tmp_path):
+    """With ``oracle: false`` only the choices are tested: the grid's other candidates exist
+    only on validation, and the plots drew them with colours nobody had given them."""
+    config = {
+        **copy.deepcopy(CONFIG),
+        "selection": {"oracle": False},
+        "factors": [4],  # one k: no test sweep at all
+        "models": [{"type": "sgd-biased", "params": {"epochs": 5}, "grid": {"reg_all": [0.02, 0.1]}}, "bias"],
+    }
+    folder = write_run(config, tmp_path / "small")
+    assert (folder / "plots" / "rmse-vs-k.svg").exists()
+    svg = (folder / "plots" / "rmse-vs-k.svg").read_text()
+    assert "sgd-biased(reg_all=0.02)" in svg and "sgd-biased(reg_all=0.1)" in svg
