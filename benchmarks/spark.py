@@ -112,9 +112,8 @@ def main(shape: str) -> None:
         seconds, spark_model = timed(spark_fit)
         times["spark"].append(seconds / ITERATIONS)
     implicit_s, spark_s = (float(np.median(times[name])) for name in ("implicit", "spark"))
-    print(
-        f"s/iteration, median of {REPEATS}: implicit {implicit_s:.2f}, Spark {spark_s:.2f} ({spark_s / implicit_s:.1f}x)"
-    )
+    ratio = spark_s / implicit_s
+    print(f"s/iteration, median of {REPEATS}: implicit {implicit_s:.2f}, Spark {spark_s:.2f} ({ratio:.1f}x)")
     assert isinstance(spark_model, SparkALSImplicit)
     spec = EvaluationSpec(relevance_threshold=0.0)
     ours, result = timed(lambda: evaluate(spark_model, split, [NDCG(10)], spec))

@@ -104,8 +104,8 @@ def standalone_cluster(tmp_path):
     """A real Spark standalone master and one worker on loopback; yields the master URL."""
     home = Path(spark_session.pyspark.__file__).parent
     environment = {
-        **os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_WORKER_DIR": str(tmp_path / "work"),
-        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false", "SPARK_LOG_DIR": str(tmp_path),
+        **os.environ, "SPARK_HOME": str(home), "SPARK_LOCAL_IP": "127.0.0.1", "SPARK_LOG_DIR": str(tmp_path),
+        "SPARK_WORKER_DIR": str(tmp_path / "work"), "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",
     }  # fmt: skip
     port = free_port()
     url = f"spark://127.0.0.1:{port}"
