@@ -146,7 +146,7 @@ def least_squares_users(
     if item_bias is not None:
         targets -= item_bias[interactions.items]
     d = k + 1 if with_bias else k
-    penalty = np.full(d, reg)
+    penalty = np.full(d, float(reg))
     if with_bias:
         penalty[k] = reg_bias
     grams, rhs = np.empty((len(users), d, d)), np.empty((len(users), d))
