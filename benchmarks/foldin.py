@@ -80,7 +80,8 @@ def main() -> None:
                 seconds = _fold_in_seconds(model, folded_split)
                 folded = evaluate(model, folded_split, metrics, folded_config.evaluation).values[METRIC]
                 rows.append({
-                    "model": variant.label, "factor_model": isinstance(model, FactorModel), "k": k, "fold": folded_split.fold, "fold_in": folded,
+                    "model": variant.label, "factor_model": isinstance(model, FactorModel), "k": k,
+                    "fold": folded_split.fold, "fold_in": folded,
                     "in_training": in_training, "fold_in_s": seconds, "fit_s": fit_seconds,
                 })  # fmt: skip
         print(f"fold {folded_split.fold} done", flush=True)
