@@ -32,6 +32,8 @@ def apply_policy(split: Split, policy: str) -> tuple[Split, dict[str, Any]]:
     """``keep`` leaves cold test interactions to the models' documented fallback;
     ``drop`` removes them from the test set. Either way they are counted."""
     counts: dict[str, Any] = {"fold": split.fold, "train": len(split.train), "test": len(split.test)}
+    if split.fold_in is not None:
+        counts["fold_in"] = len(split.fold_in)
     counts.update(cold_start_counts(split))
     if policy == "drop" and counts["cold_test_interactions"]:
         train_users = warm_users(split)
