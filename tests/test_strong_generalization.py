@@ -121,3 +121,21 @@ def test_an_experiment_under_strong_generalization_runs_end_to_end(write_yaml, t
     validation = cells[cells["stage"] == "validation"]  # ALS's k chosen on held-out training users, folded in
     assert set(validation["model"]) == {"ALS"} and (validation["status"] == "ok").all()
     assert (details[validation.index].map(lambda d: d["fold_in_users"]) == 24).all()  # 10% of the 240 others
+
+
+@pytest.mark.slow
+def test_fold_in_numbers_are_bit_identical_whatever_jobs(write_yaml, tmp_path):
+    from recframe.cli import main
+
+    config = {
+        **CONFIG,
+        "factors": [4],
+        "models": ["sgd-biased", {"type": "implicit-als", "params": {"iterations": 5}}, "als", "truncated-svd"],
+    }
+    path, runs = str(write_yaml(config)), []
+    for jobs in ("1", "2"):
+        assert main(["run", path, "--results-dir", str(tmp_path / jobs), "--jobs", jobs, "--quiet"]) == 0
+        cells = pd.read_csv(tmp_path / jobs / "strong" / "cells.csv")
+        runs.append(cells.sort_values(["model", "fold", "metric"], ignore_index=True)[["model", "metric", "value"]])
+    pd.testing.assert_frame_equal(runs[0], runs[1], check_exact=True)
+    assert runs[0]["value"].notna().sum() == 3 + 4  # RMSE of the 3 rating models, NDCG@5 of all 4
