@@ -39,12 +39,6 @@ class CannotFoldIn(RecframeError):
     """A personalised model with no way to fold in users; its metrics are unavailable."""
 
 
-def can_fold_in(model: Model | type[Model]) -> bool:
-    """Whether :func:`fold_in` can serve this model (or model class)."""
-    cls = model if isinstance(model, type) else type(model)
-    return callable(getattr(cls, METHOD, None)) or issubclass(cls, FactorModel) or not cls.personalized
-
-
 def fold_in(model: Model, interactions: Interactions) -> Model:
     """Fold the users of ``interactions`` into the fitted ``model`` (in place; returns it)."""
     method = getattr(model, METHOD, None)
