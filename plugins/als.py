@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Literal, Self
 
 import numba
 import numpy as np
+from recframe_plugins import fold_ins
 from recframe_plugins.als_kernels import _half_step, _row_major_order
 
 from recframe import FactorModel, Interactions, hookimpl
@@ -99,6 +100,7 @@ class ALS(FactorModel):
         "cg_steps": [Interval(Integral, 1, None, closed="left")],
         "num_threads": [Interval(Integral, 0, None, closed="left")],
     }
+    fold_in_users = fold_ins.als
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from numbers import Integral, Real
 from typing import Any, ClassVar, Self
 
 import numpy as np
+from recframe_plugins import fold_ins
 
 from recframe import Interactions, Model, hookimpl
 from recframe.hookspecs import Register
@@ -42,6 +43,7 @@ class Bias(Model):
         "reg_item": [Interval(Real, 0, None, closed="left")],
         "iterations": [Interval(Integral, 0, None, closed="left")],
     }
+    fold_in_users = fold_ins.bias
 
     def __init__(self, reg_user: float = 15.0, reg_item: float = 10.0, iterations: int = 10) -> None:
         self.reg_user = reg_user

@@ -23,6 +23,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
+from recframe_plugins import fold_ins
 from scipy.linalg import lapack
 
 from recframe import DataError, Interactions, Model, hookimpl
@@ -99,6 +100,7 @@ class EASE(Model):
     parameter_constraints: ClassVar[Mapping[str, list[Any]]] = {
         "l2": [Interval(Real, 0, None, closed="neither")],
     }
+    fold_in_users = fold_ins.ease
 
     def __init__(self, l2: float = 500.0, binarize: bool = True) -> None:
         self.l2 = l2

@@ -23,6 +23,7 @@ from implicit.cpu.bpr import BayesianPersonalizedRanking
 from implicit.cpu.lmf import LogisticMatrixFactorization
 from implicit.nearest_neighbours import BM25Recommender, CosineRecommender, TFIDFRecommender
 from implicit.utils import ParameterWarning
+from recframe_plugins import fold_ins
 from threadpoolctl import threadpool_limits
 
 from recframe import DataError, FactorModel, Interactions, Model, hookimpl
@@ -76,6 +77,7 @@ class ImplicitALS(FactorModel):
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"ranking"})
     wrapped = AlternatingLeastSquares
+    fold_in_users = fold_ins.implicit_als
 
     def __init__(
         self,
@@ -202,6 +204,7 @@ class ImplicitItemKNN(Model):
         "K1": [Interval(Real, 0, None, closed="left")],
         "B": [Interval(Real, 0, 1, closed="both")],
     }
+    fold_in_users = fold_ins.item_knn
 
     def __init__(
         self,

@@ -18,6 +18,7 @@ from typing import Any, ClassVar, Self
 
 import numba
 import numpy as np
+from recframe_plugins import fold_ins
 
 from recframe import FactorModel, Interactions, hookimpl
 from recframe.execution import cell_threads
@@ -203,6 +204,7 @@ class BiasedSGD(FactorModel):
         "reg_all": [None, Interval(Real, 0, None, closed="left")],
         "init_std": [Interval(Real, 0, None, closed="left")],
     }
+    fold_in_users = fold_ins.sgd_biased
 
     def __init__(
         self,

@@ -7,6 +7,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import scipy.sparse as sp
+from recframe_plugins import fold_ins
 from sklearn.decomposition import NMF, MiniBatchNMF, TruncatedSVD
 
 from recframe import DataError, FactorModel, Interactions, hookimpl
@@ -37,6 +38,7 @@ class PureSVD(FactorModel):
     calibrated_ratings: ClassVar[bool] = False
     wrapped = TruncatedSVD
     wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
+    fold_in_users = fold_ins.pure_svd
 
     def __init__(self, factors: int = 10, n_iter: int = 5, random_state: int | None = None) -> None:
         self.factors = factors
@@ -68,6 +70,7 @@ class _ZeroFilledNMF(FactorModel):
     wrapped_names: ClassVar[Mapping[str, str]] = {"factors": "n_components"}
     label: ClassVar[str]
     factors: int
+    fold_in_users = fold_ins.nmf
 
     def fit(self, train: Interactions) -> Self:
         _check_factors(self.factors, train, min(train.n_users, train.n_items), self.label)
@@ -79,6 +82,7 @@ class _ZeroFilledNMF(FactorModel):
         self.reconstruction_err_ = float(nmf.reconstruction_err_)
         self.n_iter_ = int(nmf.n_iter_)
         self.n_steps_ = int(getattr(nmf, "n_steps_", self.n_iter_))
+        self.estimator_ = nmf  # its transform folds in users
         return self
 
     def details(self) -> dict[str, Any]:

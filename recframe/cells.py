@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart
+from recframe import coldstart, foldin
 from recframe.config import ModelVariant
 from recframe.data import Split
 from recframe.evaluate import evaluate
@@ -85,13 +85,15 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
         start = time.perf_counter()
         fit_model(model, split.train)
         fit_seconds = time.perf_counter() - start
+        folded = foldin.fold_in_split(model, split)  # strong generalisation: None otherwise
         start = time.perf_counter()
-        evaluation = evaluate(model, split, config.metrics, config.evaluation)
+        evaluation = evaluate(model, split, config.metrics, config.evaluation, folded)
         eval_seconds = time.perf_counter() - start
         peak_memory_mb = memory.stop()
     details: dict[str, Any] = {
         **model.details(),
         **evaluation.details,
+        **({} if folded is None else folded.details),
         "cold_start_predictions": coldstart.cold_start_counts(split)["cold_test_interactions"],
     }
     if caught:

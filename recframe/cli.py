@@ -96,7 +96,11 @@ def _parser() -> argparse.ArgumentParser:
         one.add_argument(
             "--results-dir", type=Path, default=Path("results"), help="where the winner is read (default: ./results)"
         )
-    recommend.add_argument("--user", required=True, help="an original user id")
+    who = recommend.add_mutually_exclusive_group(required=True)
+    who.add_argument("--user", help="an original user id")
+    who.add_argument(
+        "--ratings", type=Path, metavar="CSV", help="a new user's ratings: a CSV with item (original ids) and rating"
+    )
     recommend.add_argument("-n", type=_bounded(MAX_LISTED), default=10, help="how many items (default 10)")
     inspect.add_argument("--top", type=_bounded(MAX_LISTED), default=10, help="items listed per factor (default 10)")
     inspect.add_argument("--user", help="with --item: split this user's prediction for the item into its terms")

@@ -11,9 +11,10 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, preprocess
+from recframe import explain, new_user, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
+from recframe.data import Interactions
 from recframe.errors import InputError, clip
 from recframe.execution import resolve_jobs
 from recframe.leaderboard import Leaderboard
@@ -163,7 +164,11 @@ def dataset_params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> explain.TrainedModel:
+def _train(
+    args: argparse.Namespace,
+    require: Literal["ranking", "factors"],
+    extend: Callable[[Interactions], Interactions] | None = None,
+) -> explain.TrainedModel:
     """The model of ``--model`` at ``--k``; given neither, the leaderboard's winner (saying so)."""
     config = load_config(args.config)
     model, k = args.model, args.k
@@ -172,13 +177,15 @@ def _train(args: argparse.Namespace, require: Literal["ranking", "factors"]) -> 
 
         model, k, how = default_choice(config, args.results_dir, require)
         note(how)
-    trained = explain.train(config, model, k, require=require)
+    trained = explain.train(config, model, k, require=require, extend=extend)
     if trained.warning_note():
         note(str(trained.warning_note()))
     return trained
 
 
 def recommend(args: argparse.Namespace) -> int:
+    if args.ratings is not None:
+        return new_user.recommend(args, _train, print)
     trained = _train(args, "ranking")
     table = explain.recommend(trained.model, trained.data, args.user, args.n)
     print(trained.describe())

@@ -20,6 +20,7 @@ from threadpoolctl import ThreadpoolController
 
 from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
+from recframe.foldin import FoldedIn, seen_items
 from recframe.metric import CatalogMetric, Metric, RankedLists, RankingMetric, RatingMetric
 from recframe.model import Model
 from recframe.topk import listed_values, top_k_indices
@@ -56,8 +57,13 @@ class CellEvaluation:
         return pd.concat(frames, axis=1).sort_index().reset_index()
 
 
-def evaluate(model: Model, split: Split, metrics: list[Metric], spec: EvaluationSpec) -> CellEvaluation:
+def evaluate(
+    model: Model, split: Split, metrics: list[Metric], spec: EvaluationSpec, folded: FoldedIn | None = None
+) -> CellEvaluation:
     result = CellEvaluation()
+    if folded is not None and folded.problem:  # strong generalisation, a model that cannot fold in
+        result.unavailable = {metric.label: folded.problem for metric in metrics}
+        return result
     rating = [m for m in metrics if isinstance(m, RatingMetric)]
     ranked = [m for m in metrics if isinstance(m, RankingMetric | CatalogMetric)]
     if rating:
@@ -180,7 +186,7 @@ def _ranking_metrics(
     relevant = relevance_matrix(split.test, spec.relevance_threshold)
     n_relevant = np.diff(relevant.indptr)
     test_users = np.unique(split.test.users)
-    seen = split.train.csr if spec.exclude_seen else None
+    seen = seen_items(split) if spec.exclude_seen else None
     workers = ranking_workers()
     batch_size = spec.batch_size or batch_size_for(split.train.n_items, spec.memory_budget_mb, workers)
     batches = [test_users[start : start + batch_size] for start in range(0, len(test_users), batch_size)]

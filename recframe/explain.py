@@ -7,7 +7,7 @@ Pure functions returning tables; ``recframe recommend`` and ``recframe explain``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -45,7 +45,8 @@ class TrainedModel:
     def describe(self) -> str:
         k = f" (k={self.k})" if self.k is not None else ""
         d = self.data
-        return f"{self.label}{k} trained on {len(d):,} interactions of {d.n_users:,} users and {d.n_items:,} items"
+        users = len(np.unique(d.users))  # not d.n_users: recommend --ratings adds a user without interactions
+        return f"{self.label}{k} trained on {len(d):,} interactions of {users:,} users and {d.n_items:,} items"
 
 
 SEARCHED = (
@@ -99,10 +100,12 @@ def train(
     model: str | None = None,
     k: int | None = None,
     require: Literal["ranking", "factors"] | None = None,
+    extend: Callable[[Interactions], Interactions] | None = None,
 ) -> TrainedModel:
     """Fit the model variant named ``model`` (see :func:`pick_variant`) with ``k`` factors
     (default: its first k) on the config's whole preprocessed dataset, through ``fit_model``.
-    ``require`` rejects, before any work, a model that cannot rank or has no factors."""
+    ``require`` rejects, before any work, a model that cannot rank or has no factors;
+    ``extend`` changes the data before the fit (``recommend --ratings`` adds its new user)."""
     variant = pick_variant(config, model)
     problem = unsuitable(config, variant, require)
     if problem:
@@ -111,6 +114,7 @@ def train(
         raise InputError(f"model '{variant.label}' ({variant.type}) has no latent factors; drop --k")
     k = variant.factors[0] if k is None else k
     data = load_data(config).data
+    data = data if extend is None else extend(data)
     cell = Cell(variant, k, 0, config.seed)
     what = f"model '{variant.label}'{'' if k is None else f' at k={k}'}"
     with warnings.catch_warnings(record=True) as caught:  # shown as one note, not a library's stack of them

@@ -70,6 +70,7 @@ def format_stats(stats: dict[str, Any], folds: list[dict[str, Any]], preprocessi
         lines.append("preprocessing  " + "  ".join(f"{k} {v:,}" for k, v in removed.items()))
     for fold in folds:
         extra = f"  test after drop {fold['test_after_drop']:,}" if "test_after_drop" in fold else ""
+        extra += f"  fold-in {fold['fold_in']:,}" if "fold_in" in fold else ""
         if "validation" in fold:
             extra += f"  (train = {fold['validation']['train']:,} + validation {fold['validation']['validation']:,})"
         cold = f"{fold['cold_users']:,}  items {fold['cold_items']:,}"

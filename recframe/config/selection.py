@@ -49,6 +49,9 @@ RANDOM_VALIDATION = {"type": "user-holdout", "params": {"test_fraction": 0.1}}
 
 def default_validation(split: ComponentSpec) -> dict[str, Any]:
     """The validation splitter for folds made by ``split`` (see TEMPORAL_VALIDATION)."""
+    if split.type == "strong-generalization":  # held-out users folded in, as in the test
+        kept = {key: value for key, value in split.params.items() if key not in ("test_users", "n_folds")}
+        return {"type": "strong-generalization", "params": {**kept, "test_users": 0.1}}
     if split.type == "leave-k-out" and split.params.get("order") == "latest":
         return {"type": "leave-k-out", "params": {"k": split.params.get("k", 1), "order": "latest"}}
     return TEMPORAL_VALIDATION.get(split.type, RANDOM_VALIDATION)
