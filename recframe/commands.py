@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, preprocess
+from recframe import explain, factor_labels, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError, clip
@@ -196,9 +196,13 @@ def explain_model(args: argparse.Namespace) -> int:
     if args.user is None:
         table = explain.factor_top_items(model, dataset, args.top)
         signed = table["side"].eq("negative").any()
+        labels = factor_labels.model_labels(model, dataset)
+        print(factor_labels.NO_FEATURES if labels is None else labels.how())
         for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
             how = f"most {side} loadings" if signed else "loading"
             print(f"factor {factor}: top {len(rows)} items by {how}")
+            if labels is not None:
+                print(labels.line(int(factor), str(side), terminal_width()))
             print(explain.format_table(rows.drop(columns=["factor", "side"]), indent="  "))
         return 0
     terms = explain.contributions(model, dataset, args.user, args.item)
