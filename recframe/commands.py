@@ -202,7 +202,7 @@ def explain_model(args: argparse.Namespace) -> int:
             how = f"most {side} loadings" if signed else "loading"
             print(f"factor {factor}: top {len(rows)} items by {how}")
             if labels is not None:
-                print(labels.line(int(factor), str(side), terminal_width()))
+                print(labels.line(int(rows["factor"].iloc[0]), str(side), terminal_width()))
             print(explain.format_table(rows.drop(columns=["factor", "side"]), indent="  "))
         return 0
     terms = explain.contributions(model, dataset, args.user, args.item)

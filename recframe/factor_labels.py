@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import textwrap
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -105,9 +106,9 @@ def p_text(p: float) -> str:
     return "p < 1e-6" if p < 1e-6 else f"p = {p:.2g}"
 
 
-def _feature_text(row: object) -> str:
-    name, top, base, lift, p = (getattr(row, key) for key in ("feature", "top", "base", "lift", "p_holm"))
-    if getattr(row, "kind") == "binary":
+def _feature_text(row: Any) -> str:
+    name, top, base, lift, p = row.feature, row.top, row.base, row.lift, row.p_holm
+    if row.kind == "binary":
         return f"{name}: lift {lift:.1f} ({p_text(p)})"
     return f"{name}: mean {top:.4g} vs {base:.4g} ({p_text(p)})"
 
@@ -130,8 +131,7 @@ def label_factors(
     n_top = min(n_top, len(eligible) // ELIGIBLE_PER_TOP)
     sides = [("positive", 1.0), ("negative", -1.0)] if (loadings < 0).any() else [("positive", 1.0)]
     x = np.asarray(features, dtype=np.float64)[eligible]
-    binary = np.isin(x, (0.0, 1.0)).all(axis=0)
-    base_share = x.mean(axis=0)
+    binary = np.asarray(np.isin(x, (0.0, 1.0)).all(axis=0))
     rows, tops = [], {}
     for factor in range(loadings.shape[1]):
         for side, sign in sides:
@@ -142,24 +142,22 @@ def label_factors(
                 continue
             rest = order[n_top:]
             for j, name in enumerate(names):
-                rows.append(_test(factor, side, name, bool(binary[j]), x[top, j], x[rest, j], base_share[j], len(x)))
+                rows.append(_test(factor, side, name, bool(binary[j]), x[top, j], x[rest, j]))
     tests = pd.DataFrame(rows, columns=COLUMNS[:-2])
     tests["p_holm"] = holm(tests["p_value"].to_numpy(dtype=np.float64))
     tests["significant"] = tests["p_holm"] < alpha
     return FactorLabels(tests, tops, n_top, len(eligible), min_ratings, alpha)
 
 
-def _test(
-    factor: int, side: str, name: str, binary: bool, top: np.ndarray, rest: np.ndarray, base: float, total: int
-) -> tuple[object, ...]:
+def _test(factor: int, side: str, name: str, binary: bool, top: np.ndarray, rest: np.ndarray) -> tuple[object, ...]:
     """One row of the tests: the hypergeometric tail for a 0/1 feature (NaN when no
     eligible item or every one has it), Mann-Whitney for a numeric one (NaN when constant)."""
-    if binary:
-        hits, having = int(top.sum()), int(round(base * total))
-        lift = (hits / len(top)) / base if base > 0 else np.nan
-        p = float(stats.hypergeom.sf(hits - 1, total, having, len(top))) if 0 < having < total else np.nan
-        return factor, side, name, "binary", hits, hits / len(top), base, lift, p
     both = np.concatenate([top, rest])
+    if binary:
+        hits, having, base = int(top.sum()), int(both.sum()), float(both.mean())
+        lift = (hits / len(top)) / base if base > 0 else np.nan
+        p = float(stats.hypergeom.sf(hits - 1, len(both), having, len(top))) if 0 < having < len(both) else np.nan
+        return factor, side, name, "binary", hits, hits / len(top), base, lift, p
     constant = len(rest) == 0 or both.min() == both.max()
     p = np.nan if constant else float(stats.mannwhitneyu(top, rest, alternative="two-sided").pvalue)
     return factor, side, name, "numeric", np.nan, float(top.mean()), float(both.mean()), np.nan, p
