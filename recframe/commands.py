@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, factor_labels, preprocess
+from recframe import explain, factor_labels, factor_report, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError, clip
@@ -57,7 +57,10 @@ def run(args: argparse.Namespace) -> int:
             note(text)
         result = ResultSet.from_results(results, progress.log)
         board = result.leaderboard()
-        write_results(result, board, target)
+        factors, why = factor_report.section(config, result, board)
+        if why:
+            note(why)
+        write_results(result, board, target, factors=factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
         print(f"results written to {target}")
@@ -88,7 +91,8 @@ def leaderboard(args: argparse.Namespace) -> int:
     for text in result.notes:
         note(text)
     board = result.leaderboard()
-    write_results(result, board, target, formats)
+    factors = factor_report.read(args.directories[0]) if len(args.directories) == 1 else None  # kept, not refitted
+    write_results(result, board, target, formats, factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
         print(f"leaderboard written to {target}")
