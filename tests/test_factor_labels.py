@@ -3,11 +3,20 @@ are scipy's, and ``recframe explain`` / the report show them."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+from typing import Any
+
 import numpy as np
 import pytest
+from conftest import shared_data
 from scipy import stats
 
-from recframe.factor_labels import label_factors
+from recframe import factor_report, load_config, run_experiment
+from recframe.cli import main
+from recframe.factor_labels import NO_FEATURES, label_factors
+from recframe.factor_report import read
+from recframe.merge import ResultSet
 
 GENRES = 4
 PER_GENRE = 60
@@ -99,3 +108,103 @@ def test_a_numeric_feature_is_described_by_its_mean_shift() -> None:
     row = labels.tests.query("factor == 0 and feature == 'year'").iloc[0]
     assert row["top"] < 1941 and row["base"] == pytest.approx(features[:, year].mean())
     assert "year: mean" in labels.text(0, "positive")
+
+
+# --- recframe explain and the report ---------------------------------------------------
+
+
+def ml100k_config(root: Path) -> dict[str, Any]:
+    return {
+        "name": "labels-100k",
+        "seed": 0,
+        "dataset": {"type": "movielens", "params": {"version": "100k", "path": str(root / "ml-100k")}},
+        "split": {"type": "holdout"},
+        "factors": [10],
+        "models": [{"type": "sklearn-nmf", "name": "NMF", "params": {"max_iter": 200}}, "most-popular"],
+        "metrics": ["ndcg@10"],
+        "selection": "none",
+    }
+
+
+@pytest.fixture
+def ml100k(write_yaml):  # type: ignore[no-untyped-def]
+    root = shared_data()
+    if root is None or not (root / "ml-100k" / "u.item").is_file():
+        pytest.skip("needs the shared MovieLens 100K ($RECFRAME_SHARED_DATA)")
+    return write_yaml(ml100k_config(root))
+
+
+def test_explain_labels_each_factor_of_movielens(ml100k, capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("COLUMNS", "120")
+    assert main(["explain", str(ml100k), "--model", "NMF", "--top", "3", "--results-dir", "none"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].startswith("labels: item features over-represented among each end's top 50 of ")
+    labels = [line for line in out if line.startswith("  label: ")]
+    assert len(labels) == 10  # NMF: one end per factor
+    genres = "Animation|Children's|Horror|Sci-Fi|Romance|Drama|Comedy|Action|Thriller|War|Crime|Musical"
+    assert sum(bool(re.search(rf"({genres}): lift \d+\.\d", line)) for line in labels) >= 5
+    assert all(len(line) <= 120 for line in out if not line.startswith("    "))  # the titles are not wrapped
+
+
+def test_explain_without_item_features_says_labels_need_them(write_yaml, capsys):  # type: ignore[no-untyped-def]
+    config = {**SYNTHETIC, "models": [{"type": "truncated-svd", "name": "PureSVD"}]}
+    assert main(["explain", str(write_yaml(config)), "--top", "2", "--results-dir", "none"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == NO_FEATURES and not any(line.startswith("  label:") for line in out)
+    assert sum(bool(re.match(r"factor \d+: top 2 items", line)) for line in out) == 2 * 2  # both ends, k=2
+
+
+SYNTHETIC = {
+    "name": "no-features",
+    "seed": 0,
+    "dataset": {"type": "synthetic", "params": {"n_users": 60, "n_items": 40, "ratings_per_user": 10}},
+    "split": {"type": "holdout"},
+    "factors": [2],
+    "models": [{"type": "truncated-svd", "name": "PureSVD"}, "most-popular"],
+    "metrics": ["ndcg@5"],
+    "selection": "none",
+}
+
+
+def test_the_report_shows_the_best_factor_models_labels(ml100k, tmp_path):  # type: ignore[no-untyped-def]
+    assert main(["run", str(ml100k), "--results-dir", str(tmp_path), "--quiet", "--jobs", "1"]) == 0
+    directory = tmp_path / "labels-100k"
+    page = (directory / "report.html").read_text()
+    assert '<section id="factors"><h2>What the factors of NMF (k=10) mean</h2>' in page
+    assert page.index('id="answer"') < page.index('id="factors"') < page.index('id="tables"')
+    markdown = (directory / "leaderboard.md").read_text()
+    assert "## What the factors of NMF (k=10) mean" in markdown
+    stored = read(directory)
+    assert stored is not None and len(stored.table.frame) == 10 and "end" not in stored.table.frame
+    assert stored.table.frame["label"].str.contains(": lift ").sum() >= 5
+    (directory / "report.html").unlink()
+    assert main(["leaderboard", str(directory), "--quiet"]) == 0  # rewritten: kept, not refitted
+    kept = read(directory)
+    assert 'id="factors"' in (directory / "report.html").read_text() and kept and kept.to_json() == stored.to_json()
+
+
+def test_the_report_fits_the_model_only_when_allowed(ml100k, tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """``never`` and ``auto`` over its time bound return before fitting anything."""
+    config = load_config(ml100k)
+    result = ResultSet.from_results(run_experiment(config))
+    board = result.leaderboard()
+    never = load_config({**ml100k_config(shared_data()), "leaderboard": {"factor_labels": "never"}})  # type: ignore[arg-type]
+    assert factor_report.section(never, result, board) == (None, None)
+    monkeypatch.setattr(factor_report, "AUTO_FIT_SECONDS", 0.0)
+    found, why = factor_report.section(config, result, board)
+    assert found is None and why and why.startswith("no factor labels in the report: fitting NMF took")
+    assert "factor_labels: always" in why
+
+
+def test_no_report_section_without_item_features_and_a_wrong_setting_is_an_error(write_yaml, tmp_path, capsys):  # type: ignore[no-untyped-def]
+    config = write_yaml(SYNTHETIC)
+    assert main(["run", str(config), "--results-dir", str(tmp_path), "--quiet", "--jobs", "1"]) == 0
+    directory = tmp_path / "no-features"
+    assert 'id="factors"' not in (directory / "report.html").read_text()
+    assert not (directory / "factor_labels.json").exists()
+    assert "What the factors" not in (directory / "leaderboard.md").read_text()
+    wrong = write_yaml({**SYNTHETIC, "leaderboard": {"factor_labels": "yes"}}, "wrong.yaml")
+    assert main(["validate", str(wrong)]) == 2
+    assert re.search(
+        r"leaderboard.factor_labels \(line \d+\): expected one of auto, always, never", capsys.readouterr().err
+    )
