@@ -29,7 +29,7 @@ from recframe.factor_labels import model_labels
 from recframe.leaderboard import Leaderboard
 from recframe.merge import ResultSet
 from recframe.paths import is_regular_file
-from recframe.prepare import load_data
+from recframe.prepare import load_dataset
 from recframe.tables import Table, to_html, to_markdown
 from recframe.winner import first
 
@@ -99,25 +99,28 @@ def section(config: ExperimentConfig, result: ResultSet, board: Leaderboard) -> 
     best = first(board, {*(v.label for v in factors), *(v.entry for v in factors)}.__contains__)
     if policy == "never" or best is None or best.model not in variants:
         return None, None
-    data = load_data(config).data
-    if data.feature_matrix() is None:
-        return None, None
     cells = result.table[(result.table["model"] == best.model) & (result.table["k"].fillna(-1) == (best.k or -1))]
     seconds = float(np.nanmedian(cells["fit_seconds"])) if cells["fit_seconds"].notna().any() else 0.0
+    if load_dataset(config.dataset.type, config.dataset.params, config.plugins).feature_matrix() is None:
+        return None, None  # nothing to label them with
     if policy == "auto" and seconds > AUTO_FIT_SECONDS:
         return None, (
             f"no factor labels in the report: fitting {best.model} took {seconds:.0f} s per cell "
             f"(more than {AUTO_FIT_SECONDS:.0f} s); set leaderboard: {{factor_labels: always}} to fit it once anyway"
         )
-    try:
+    try:  # the preprocessed data, as recframe explain has it, and one fit
         trained = explain.train(config, best.model, best.k, require="factors")
     except InputError as error:
         return None, f"no factor labels in the report: {error}"
-    return labelled(trained), None
+    overall = first(board)
+    rank = "first" if overall is not None and overall.model == best.model else "the best-ranked factor model"
+    chosen = f" (k={best.k} chosen on {best.folds})" if best.folds else ""
+    return labelled(trained, f"{best.model} is {rank} by {best.metric}{chosen}. "), None
 
 
-def labelled(trained: explain.TrainedModel) -> FactorSection | None:
-    """The section of a model fitted on the whole dataset; None without item features."""
+def labelled(trained: explain.TrainedModel, why: str = "") -> FactorSection | None:
+    """The section of a model fitted on the whole dataset, its caption opening with ``why``
+    it was picked; None without item features."""
     labels = model_labels(trained.model, trained.data)
     if labels is None:
         return None
@@ -137,7 +140,7 @@ def labelled(trained: explain.TrainedModel) -> FactorSection | None:
     if not signed:
         frame = frame.drop(columns="end")
     caption = (
-        f"{trained.describe()}, once, after the run. Each factor's "
+        f"{why}{trained.describe()}, once, after the run. Each factor's "
         + ("two ends (+: largest loadings, −: most negative) are" if signed else "end is")
         + f" labelled by the item features over-represented among its top {labels.n_top} of the "
         f"{labels.eligible:,} items with at least {labels.min_ratings} ratings: a genre by its lift (its share "
