@@ -108,6 +108,12 @@ def test_a_numeric_feature_is_described_by_its_mean_shift() -> None:
     row = labels.tests.query("factor == 0 and feature == 'year'").iloc[0]
     assert row["top"] < 1941 and row["base"] == pytest.approx(features[:, year].mean())
     assert "year: mean" in labels.text(0, "positive")
+    for factor in range(GENRES):  # the rank-sum shortcut is scipy's Mann-Whitney (years tie often)
+        top = labels.tops[(factor, "positive")]
+        rest = np.setdiff1d(np.arange(len(features)), top)
+        expected = stats.mannwhitneyu(features[top, year], features[rest, year], method="asymptotic").pvalue
+        row = labels.tests.query(f"factor == {factor} and feature == 'year'").iloc[0]
+        assert row["p_value"] == pytest.approx(expected, rel=1e-9)
 
 
 # --- recframe explain and the report ---------------------------------------------------
