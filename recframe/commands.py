@@ -201,7 +201,7 @@ def explain_model(args: argparse.Namespace) -> int:
         table = explain.factor_top_items(model, dataset, args.top)
         signed = table["side"].eq("negative").any()
         labels = factor_labels.model_labels(model, dataset)
-        print(factor_labels.NO_FEATURES if labels is None else labels.how())
+        print(factor_labels.NO_FEATURES if labels is None else labels.how(terminal_width()))
         for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
             how = f"most {side} loadings" if signed else "loading"
             print(f"factor {factor}: top {len(rows)} items by {how}")

@@ -68,16 +68,18 @@ class FactorLabels:
     def sides(self) -> list[str]:
         return list(dict.fromkeys(side for _, side in self.tops))
 
-    def how(self) -> str:
-        """One line saying how the labels were computed."""
-        return (
+    def how(self, width: int = 1000) -> str:
+        """A line (wrapped to ``width`` columns) saying how the labels were computed."""
+        return textwrap.fill(
             f"labels: item features over-represented among each end's top {self.n_top} of {self.eligible:,} "
-            f"items with >= {self.min_ratings} ratings (Holm p < {self.alpha:g})"
+            f"items with >= {self.min_ratings} ratings (Holm p < {self.alpha:g})",
+            width,
+            subsequent_indent="  ",
         )
 
     def text(self, factor: int, side: str = "positive") -> str:
-        """The label of one end of a factor, e.g. "Animation: lift 6.1 (p < 1e-6); year 1971
-        vs 1987 (p = 0.002)", or a sentence saying nothing is significant."""
+        """The label of one end of a factor, e.g. "Animation: lift 8.5 (p < 1e-6); year: mean
+        1978 vs 1988 (p = 3.2e-06)" (p Holm-corrected), or a sentence saying nothing is significant."""
         rows = self.tests[(self.tests["factor"] == factor) & (self.tests["side"] == side) & self.tests["significant"]]
         if rows.empty:
             return f"no feature over-represented (Holm p >= {self.alpha:g})"
@@ -90,27 +92,16 @@ class FactorLabels:
             f"label: {self.text(factor, side)}", width, initial_indent=indent, subsequent_indent=indent * 2
         )
 
-    def table(self) -> pd.DataFrame:
-        """One row per (factor, side): factor, side, label."""
-        keys = list(self.tops)
-        return pd.DataFrame(
-            {
-                "factor": [f for f, _ in keys],
-                "side": [s for _, s in keys],
-                "label": [self.text(f, s) for f, s in keys],
-            }
-        )
 
-
-def p_text(p: float) -> str:
+def _p_text(p: float) -> str:
     return "p < 1e-6" if p < 1e-6 else f"p = {p:.2g}"
 
 
 def _feature_text(row: Any) -> str:
     name, top, base, lift, p = row.feature, row.top, row.base, row.lift, row.p_holm
     if row.kind == "binary":
-        return f"{name}: lift {lift:.1f} ({p_text(p)})"
-    return f"{name}: mean {top:.4g} vs {base:.4g} ({p_text(p)})"
+        return f"{name}: lift {lift:.1f} ({_p_text(p)})"
+    return f"{name}: mean {top:.4g} vs {base:.4g} ({_p_text(p)})"
 
 
 def label_factors(
