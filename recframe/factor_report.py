@@ -24,7 +24,7 @@ import pandas as pd
 
 from recframe import explain
 from recframe.config import ExperimentConfig
-from recframe.errors import InputError
+from recframe.errors import InputError, clip
 from recframe.factor_labels import model_labels
 from recframe.leaderboard import Leaderboard
 from recframe.merge import ResultSet
@@ -108,14 +108,16 @@ def section(config: ExperimentConfig, result: ResultSet, board: Leaderboard) -> 
             f"no factor labels in the report: fitting {best.model} took {seconds:.0f} s per cell "
             f"(more than {AUTO_FIT_SECONDS:.0f} s); set leaderboard: {{factor_labels: always}} to fit it once anyway"
         )
-    try:  # the preprocessed data, as recframe explain has it, and one fit
-        trained = explain.train(config, best.model, best.k, require="factors")
-    except InputError as error:
-        return None, f"no factor labels in the report: {error}"
     overall = first(board)
     rank = "first" if overall is not None and overall.model == best.model else "the best-ranked factor model"
     chosen = f" (k={best.k} chosen on {best.folds})" if best.folds else ""
-    return labelled(trained, f"{best.model} is {rank} by {best.metric}{chosen}. "), None
+    try:  # the preprocessed data, as recframe explain has it, and one fit
+        trained = explain.train(config, best.model, best.k, require="factors")
+        return labelled(trained, f"{best.model} is {rank} by {best.metric}{chosen}. "), None
+    except InputError as error:  # a plugin's failure too (PluginError)
+        return None, f"no factor labels in the report: {error}"
+    except Exception as error:  # an optional section never costs the run its results
+        return None, f"no factor labels in the report: {type(error).__name__}: {clip(str(error), 160)}"
 
 
 def labelled(trained: explain.TrainedModel, why: str = "") -> FactorSection | None:

@@ -200,6 +200,16 @@ def test_the_report_fits_the_model_only_when_allowed(ml100k, tmp_path, monkeypat
     found, why = factor_report.section(config, result, board)
     assert found is None and why and why.startswith("no factor labels in the report: fitting NMF took")
     assert "factor_labels: always" in why
+    monkeypatch.setattr(factor_report, "AUTO_FIT_SECONDS", 30.0)
+
+    def broken(*_: Any) -> None:
+        raise RuntimeError("labelling failed")
+
+    monkeypatch.setattr(factor_report, "labelled", broken)  # a failure after the fit: a note, not a lost run
+    assert factor_report.section(config, result, board) == (
+        None,
+        "no factor labels in the report: RuntimeError: labelling failed",
+    )
 
 
 def test_no_report_section_without_item_features_and_a_wrong_setting_is_an_error(write_yaml, tmp_path, capsys):  # type: ignore[no-untyped-def]
