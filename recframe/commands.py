@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, new_user, preprocess
+from recframe import explain, factor_labels, factor_report, new_user, preprocess
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.data import Interactions
@@ -58,7 +58,10 @@ def run(args: argparse.Namespace) -> int:
             note(text)
         result = ResultSet.from_results(results, progress.log)
         board = result.leaderboard()
-        write_results(result, board, target)
+        factors, why = factor_report.section(config, result, board)
+        if why:
+            note(why)
+        write_results(result, board, target, factors=factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
         print(f"results written to {target}")
@@ -89,7 +92,8 @@ def leaderboard(args: argparse.Namespace) -> int:
     for text in result.notes:
         note(text)
     board = result.leaderboard()
-    write_results(result, board, target, formats)
+    factors = factor_report.read(args.directories[0]) if len(args.directories) == 1 else None  # kept, not refitted
+    write_results(result, board, target, formats, factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
         print(f"leaderboard written to {target}")
@@ -203,9 +207,13 @@ def explain_model(args: argparse.Namespace) -> int:
     if args.user is None:
         table = explain.factor_top_items(model, dataset, args.top)
         signed = table["side"].eq("negative").any()
+        labels = factor_labels.model_labels(model, dataset)
+        print(factor_labels.NO_FEATURES if labels is None else labels.how(terminal_width()))
         for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
             how = f"most {side} loadings" if signed else "loading"
             print(f"factor {factor}: top {len(rows)} items by {how}")
+            if labels is not None:
+                print(labels.line(int(rows["factor"].iloc[0]), str(side), terminal_width()))
             print(explain.format_table(rows.drop(columns=["factor", "side"]), indent="  "))
         return 0
     terms = explain.contributions(model, dataset, args.user, args.item)

@@ -14,6 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
@@ -23,6 +24,9 @@ from recframe.leaderboard import Leaderboard
 from recframe.merge import ResultSet
 from recframe.plots import Plot
 from recframe.tables import Table, to_html
+
+if TYPE_CHECKING:
+    from recframe.factor_report import FactorSection
 
 #: (anchor, heading, content) of a section of the page
 Section = tuple[str, str, str]
@@ -99,15 +103,18 @@ def render(
     tables: Sequence[Table],
     plots: Sequence[Plot],
     plot_directory: Path,
+    factors: FactorSection | None = None,
 ) -> str:
     """The whole page: ``facts`` (what was compared and how, in one line and in full), the
     answer, the tables, the plots (read from ``plot_directory``), the failed cells, the
-    config(s), the manifest and the run log."""
+    config(s), the manifest and the run log; ``factors``: the best factor model's labelled
+    factors (``recframe.factor_report``), after the answer."""
     failures = next((t for t in tables if t.key == "failures"), None)
     shown = [t for t in tables if t is not failures]
     sections = [
         ("answer", "The answer: which model, which k, and is the difference real?", answer_section(board)),
         ("k", "Each metric against k", k_grid_section(board)),
+        *([("factors", factors.title, factors.html())] if factors is not None else []),
         ("tables", "Tables", tables_section(board, shown)),
         ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in plots)),
         ("failed", "Failed cells", _failed(result, failures)),

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from recframe import html_report
+from recframe import factor_report, html_report
 from recframe.board_text import how_chosen
 from recframe.errors import InputError
+from recframe.factor_report import FactorSection
 from recframe.leaderboard import Leaderboard
 from recframe.leaderboard_tables import layout
 from recframe.merge import ResultSet
@@ -53,18 +54,25 @@ def check_target(target: Path) -> Path:
 
 
 def write_results(
-    result: ResultSet, board: Leaderboard, target: Path, formats: Sequence[str] = DEFAULT_FORMATS
+    result: ResultSet,
+    board: Leaderboard,
+    target: Path,
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    factors: FactorSection | None = None,
 ) -> Path:
     """Replace ``target`` (absent, or a results directory) with the data of ``result`` and
     its leaderboard in ``formats`` and in every format ``target`` already has (so that
-    nothing in it is lost and no output is left stale); plots are always drawn."""
+    nothing in it is lost and no output is left stale); plots are always drawn. ``factors``:
+    the labelled factors of the best factor model (``recframe.factor_report``), if any."""
     target = check_target(target)
     check_not_an_input(target, result.sources)
     formats = [*formats, *(f for f in present_formats(target) if f not in formats)]
     try:
         with replacing(target) as staging:
             _write_data(result, staging)
-            _write_leaderboard(result, board, staging, formats)
+            if factors is not None:
+                (staging / factor_report.FILE).write_text(factors.to_json())
+            _write_leaderboard(result, board, staging, formats, factors)
     except OSError as error:
         raise InputError(
             f"{target}: cannot write the results ({error.strerror or error}); nothing was changed: "
@@ -116,9 +124,12 @@ def facts(result: ResultSet, board: Leaderboard) -> dict[str, str]:
     }
 
 
-def _markdown(result: ResultSet, head: dict[str, str], tables: list[Table], plots: list[Plot]) -> str:
+def _markdown(
+    result: ResultSet, head: dict[str, str], tables: list[Table], plots: list[Plot], factors: FactorSection | None
+) -> str:
     lines = [f"# {result.name}", "", *(f"- **{key}**: {value}" for key, value in head.items())]
     lines += [f"- **note**: {note}" for note in result.notes]
+    lines += ["", factors.markdown()] if factors is not None else []
     lines += ["", "## Tables", "", "\n".join(to_markdown(table) for table in tables), "## Plots", ""]
     lines += [f"![{plot.title}](plots/{plot.name}.png)\n\n{plot.title}. {plot.caption}\n" for plot in plots]
     return "\n".join(lines)
@@ -141,16 +152,18 @@ def _write_csv(board: Leaderboard, directory: Path) -> None:
         board.history.to_csv(directory / "trials.csv", index=False)
 
 
-def _write_leaderboard(result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str]) -> None:
+def _write_leaderboard(
+    result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str], factors: FactorSection | None
+) -> None:
     tables = layout(board, validation_split(result.configs))
     plots = write_plots(board, directory / "plots")
     head = facts(result, board)
     if "csv" in formats:
         _write_csv(board, directory)
     if "markdown" in formats:
-        (directory / "leaderboard.md").write_text(_markdown(result, head, tables, plots))
+        (directory / "leaderboard.md").write_text(_markdown(result, head, tables, plots, factors))
     if "latex" in formats:
         (directory / "leaderboard.tex").write_text(_latex(result, tables))
     if "html" in formats:
-        page = html_report.render(result, board, head, tables, plots, directory / "plots")
+        page = html_report.render(result, board, head, tables, plots, directory / "plots", factors)
         (directory / "report.html").write_text(page)

@@ -3,6 +3,7 @@ and ``recframe explain`` use when no ``--model`` / ``--k`` is given."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -12,7 +13,7 @@ import pandas as pd
 from recframe.config import ExperimentConfig
 from recframe.explain import unsuitable
 from recframe.headline import headline_metrics
-from recframe.leaderboard import build, metric_infos
+from recframe.leaderboard import Leaderboard, build, metric_infos
 from recframe.merge import read_results
 from recframe.paths import is_regular_file
 
@@ -37,13 +38,21 @@ def winner(directory: Path) -> Winner | None:
     infos = metric_infos(result.manifest)
     # per-user values only feed the significance tests, which do not change the ranks
     board = build(result.table, None, infos, result.spec, result.selection, result.searched, result.uncalibrated)
+    return first(board)
+
+
+def first(board: Leaderboard, accept: Callable[[str], bool] | None = None) -> Winner | None:
+    """The winner of ``board`` (see :func:`winner`); given ``accept`` (a model's display
+    name, or a searched entry's name, to whether it qualifies), the best-ranked model it accepts."""
     if not board.metrics:
         return None
     metric = headline_metrics(board)[0].label
-    first = board.best[(board.best["metric"] == metric) & (board.best["rank"] == 1)]
-    if first.empty:
+    best = board.best
+    ranked = best[(best["metric"] == metric) & best["rank"].notna()].sort_values("rank", kind="stable")
+    chosen = ranked[[accept(m) for m in ranked["model"]]] if accept is not None else ranked[ranked["rank"] == 1]
+    if chosen.empty:
         return None
-    top = first.iloc[0]
+    top = chosen.iloc[0]
     if board.selection != "validation":
         return Winner(str(top["model"]), None if pd.isna(top["k"]) else int(top["k"]), metric)
     choices = board.choices

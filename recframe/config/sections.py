@@ -30,8 +30,9 @@ EVALUATION_DEFAULTS: dict[str, Any] = {
     "memory_budget_mb": 512,
 }
 EXECUTION_KEYS = ("backend", "jobs", "threads", "address", "timeout_s")
-LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha", "uncalibrated")
+LEADERBOARD_KEYS = ("baseline", "test", "aggregation", "alpha", "uncalibrated", "factor_labels")
 UNCALIBRATED = ("exclude", "include")
+FACTOR_LABELS = ("auto", "always", "never")  # recframe.factor_report
 MAX_COUNT = 2**31 - 1
 
 
@@ -164,7 +165,8 @@ def leaderboard(check: Checker, value: Any, labels: list[str]) -> LeaderboardSpe
             check.fail(
                 (*path, "baseline"), f"no model is named {describe(baseline)};{hint} models: {', '.join(labels)}"[:300]
             )
-    for key, allowed in (("test", SIGNIFICANCE_TESTS), ("aggregation", AGGREGATIONS), ("uncalibrated", UNCALIBRATED)):
+    choices = (("test", SIGNIFICANCE_TESTS), ("aggregation", AGGREGATIONS), ("uncalibrated", UNCALIBRATED))
+    for key, allowed in (*choices, ("factor_labels", FACTOR_LABELS)):
         if key in spec:
             check.choice(spec[key], (*path, key), allowed)
     alpha = check.real(

@@ -113,6 +113,8 @@ class LeaderboardSpec:
     aggregation: str = "folds"
     alpha: float = 0.05
     uncalibrated: str = "exclude"
+    #: the report's labelled factors of the best factor model: auto | always | never (recframe.factor_report)
+    factor_labels: str = "auto"
 
 
 @dataclass(frozen=True)
