@@ -205,9 +205,9 @@ def explain_model(args: argparse.Namespace) -> int:
     model, dataset = trained.model, trained.data
     print(trained.describe())
     if args.user is None:
-        table = explain.factor_top_items(model, dataset, args.top)
-        signed = table["side"].eq("negative").any()
         labels = factor_labels.model_labels(model, dataset)
+        table = explain.factor_top_items(model, dataset, args.top, 0 if labels is None else labels.min_ratings)
+        signed = table["side"].eq("negative").any()
         print(factor_labels.NO_FEATURES if labels is None else labels.how(terminal_width()))
         for (factor, side), rows in table.groupby(["factor", "side"], sort=False):
             how = f"most {side} loadings" if signed else "loading"

@@ -193,17 +193,24 @@ def _factor_model(model: Model) -> FactorModel:
     return model
 
 
-def factor_top_items(model: Model, data: Interactions, n: int = 10) -> pd.DataFrame:
+def factor_top_items(model: Model, data: Interactions, n: int = 10, min_ratings: int = 0) -> pd.DataFrame:
     """For each latent factor (0-based, the column of ``item_factors_``), the ``n`` items
     with the largest loading (side ``positive``) and, when the factors are signed (any
     loading is negative: SVD, SGD; not NMF), the ``n`` with the most negative (side
     ``negative``): a signed factor's sign is arbitrary, its two ends are equally telling.
+    Only items with at least ``min_ratings`` interactions (and, with ``min_ratings``, a
+    non-zero factor row) are listed: the items the factor labels are computed from.
     Columns factor, side, rank, item, loading, and title when known."""
     loadings = np.asarray(_factor_model(model).item_factors_, dtype=np.float64)
     sides = [("positive", 1.0), ("negative", -1.0)] if (loadings < 0).any() else [("positive", 1.0)]
+    listed = np.bincount(data.items, minlength=data.n_items) >= min_ratings
+    if min_ratings:
+        listed &= np.abs(loadings).sum(axis=1) > 0
     frames = []
     for side, sign in sides:
-        top = top_k_indices(np.ascontiguousarray(sign * loadings.T), n)  # factors x n
+        ranked = np.where(listed[:, None], sign * loadings, -np.inf)
+        top = top_k_indices(np.ascontiguousarray(ranked.T), n)  # factors x n
+        top = top[:, (top >= 0).all(axis=0)]  # fewer listed items than n: the ranks they fill
         factor = np.repeat(np.arange(top.shape[0]), top.shape[1])
         items = top.ravel()
         frames.append(
