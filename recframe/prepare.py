@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recframe import coldstart, interrupts, preprocess
+from recframe import coldstart, content, interrupts, preprocess
 from recframe.data import Interactions, Split
 from recframe.errors import ConfigError, DataError, PluginError
 from recframe.plugins import Plugins, load_plugins
@@ -86,6 +86,7 @@ def load_data(config: ExperimentConfig) -> PreparedData:
     clock = time.perf_counter()
     data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
     data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
+    content.check_features(config.models, data)
     loaded = time.perf_counter()
     raw_splits = interrupts.run_plugin(
         f"split '{config.split.type}'",
