@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from recframe.topk import top_k_indices
 
-
 TIE_SEED = 0  # the fixed random order that breaks ties among candidates
 
 

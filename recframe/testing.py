@@ -77,7 +77,8 @@ def planted_data(
     item_vocab = Vocabulary(pd.Index(np.arange(n_items) + 1))
 
     # item features: a 0/1 flag per group (the planted "genre"); the cold item has none
-    features = pd.DataFrame({f"group {g}": (item_group[:-1] == g).astype(float) for g in (0, 1)}, index=item_vocab.ids[:-1])
+    flags = {f"group {g}": (item_group[:-1] == g).astype(float) for g in (0, 1)}
+    features = pd.DataFrame(flags, index=item_vocab.ids[:-1])
 
     def interactions(mask: np.ndarray) -> Interactions:
         values_ = values[mask].astype(np.float32)
