@@ -7,7 +7,10 @@ those factors, learned on the warm items, gives every cold item factors (and a b
 from its features alone, in place of the zero rows of the default fallback (see
 ``FactorModel``). Features are standardised with the warm items' means and standard
 deviations first, so a year (~1990, spread ~15) and a 0/1 genre flag weigh alike in the
-penalty. The penalty is chosen among :data:`ALPHAS` by scikit-learn's ``RidgeCV``
+penalty. Each warm item weighs as many training ratings as it has: the factors of an
+item rated twice are mostly its initial noise and regularisation, those of an item rated
+500 times are what the model learned (weighting lowers the cold items' RMSE of sgd-biased
+and als on ML-100K's item-cold folds). The penalty is chosen among :data:`ALPHAS` by scikit-learn's ``RidgeCV``
 (efficient leave-one-out over the warm items; one alpha for all targets): closed form,
 deterministic, milliseconds for thousands of items.
 """
@@ -82,7 +85,8 @@ def map_cold_items(model: FactorModel, train: Interactions, entry: str = "") -> 
     if model.item_bias_ is not None:
         targets.append(np.asarray(model.item_bias_, dtype=np.float64)[:, None])
     target = np.hstack(targets)
-    ridge = RidgeCV(alphas=ALPHAS).fit(features[warm], target[warm])
+    counts = np.bincount(train.items, minlength=train.n_items)[warm].astype(np.float64)
+    ridge = RidgeCV(alphas=ALPHAS).fit(features[warm], target[warm], sample_weight=counts)
     mapped = ridge.predict(features[cold])
     k = model.item_factors_.shape[1]
     factors = np.array(model.item_factors_)  # a copy: never write into a library's buffer
@@ -93,5 +97,6 @@ def map_cold_items(model: FactorModel, train: Interactions, entry: str = "") -> 
         bias[cold] = mapped[:, k]
         model.item_bias_ = bias
     model.cold_items_ = np.zeros_like(cold)
-    details.update(content_alpha=float(ridge.alpha_), content_r2_warm=float(ridge.score(features[warm], target[warm])))
+    r2 = float(ridge.score(features[warm], target[warm], sample_weight=counts))
+    details.update(content_alpha=float(ridge.alpha_), content_r2_warm=r2)
     return details
