@@ -26,11 +26,13 @@ from recframe.hookspecs import Register
 
 
 class ItemCold(Splitter):
-    """Hold out whole items. Give at most one of ``test_fraction`` (one fold: that share
-    of the items, ``max(1, round(test_fraction * n_items))`` of them, drawn at random;
-    0.2 when neither is given) and ``n_folds`` (the items are shuffled and dealt into
-    ``n_folds`` disjoint sets, each the held-out items of one fold, so every item is
-    cold exactly once). Test users must have training interactions (see the module)."""
+    """Hold out whole items, drawn among the n items that have interactions (in a
+    validation split of an item-cold fold, the fold's cold items have none: they are not
+    drawn again). Give at most one of ``test_fraction`` (one fold: that share of the
+    items, ``max(1, round(test_fraction * n))`` of them, drawn at random; 0.2 when neither
+    is given) and ``n_folds`` (the items are shuffled and dealt into ``n_folds`` disjoint
+    sets, each the held-out items of one fold, so every item is cold exactly once). Test
+    users must have training interactions (see the module)."""
 
     name: ClassVar[str] = "item-cold"
 
@@ -41,16 +43,17 @@ class ItemCold(Splitter):
     def split(self, data: Interactions, seed: int) -> Iterator[Split]:
         if self.test_fraction is not None or self.n_folds is not None:
             _exactly_one(self.name, test_fraction=self.test_fraction, n_folds=self.n_folds)
-        order = np.random.default_rng(seed).permutation(data.n_items)
+        present = np.flatnonzero(np.bincount(data.items, minlength=data.n_items) > 0)
+        order = present[np.random.default_rng(seed).permutation(len(present))]
         if self.n_folds is None:
             fraction = _fraction(self.name, "test_fraction", 0.2 if self.test_fraction is None else self.test_fraction)
             held = np.zeros(data.n_items, dtype=bool)
-            held[order[: max(1, round(data.n_items * fraction))]] = True
+            held[order[: max(1, round(len(present) * fraction))]] = True
             yield cold_items_split(data, held)
             return
-        n_folds = _folds(self.name, self.n_folds, data.n_items)
-        fold_of = np.empty(data.n_items, dtype=np.int64)
-        fold_of[order] = np.arange(data.n_items) % n_folds
+        n_folds = _folds(self.name, self.n_folds, len(present))
+        fold_of = np.full(data.n_items, -1, dtype=np.int64)
+        fold_of[order] = np.arange(len(present)) % n_folds
         for fold in range(n_folds):
             yield cold_items_split(data, fold_of == fold, fold)
 

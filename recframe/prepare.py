@@ -7,7 +7,7 @@ import hashlib
 import inspect
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -138,7 +138,7 @@ def _validation_split(config: ExperimentConfig, split: Split) -> Split:
     if len(inner.train) == 0 or len(inner.test) == 0:
         empty = "training" if len(inner.train) == 0 else "validation"
         raise DataError(f"{what} left an empty {empty} part; adjust selection.validation")
-    return Split(inner.train, inner.test, split.fold)
+    return replace(inner, fold=split.fold)  # with its candidates (e.g. an item-cold validation)
 
 
 def _check_fold(splitter: str, fold: Any, data: Interactions) -> None:

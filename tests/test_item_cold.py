@@ -42,7 +42,7 @@ def datasets(draw: st.DrawFn) -> Interactions:
 @settings(max_examples=150, deadline=None)
 @given(datasets(), st.integers(0, 2**32 - 1), st.sampled_from([{"test_fraction": 0.3}, {"n_folds": 2}, {}]))
 def test_item_cold_never_trains_on_a_test_item(data, seed, params):
-    if params.get("n_folds", 0) > data.n_items:
+    if params.get("n_folds", 0) > len(np.unique(data.items)):
         return
     splits = list(ItemCold(**params).split(data, seed))
     assert len(splits) == params.get("n_folds", 1)
@@ -56,8 +56,9 @@ def test_item_cold_never_trains_on_a_test_item(data, seed, params):
         # nothing but double-cold pairs (a user whose every item was held out) is left out
         kept = len(split.train) + len(split.test)
         assert kept == len(data) - int((split.candidates[data.items] & ~warm_users[data.users]).sum())
-    if "n_folds" in params:  # disjoint held-out sets covering every item once
-        np.testing.assert_array_equal(sum(s.candidates.astype(int) for s in splits), np.ones(data.n_items))
+    if "n_folds" in params:  # disjoint held-out sets covering every item with interactions once
+        present = (np.bincount(data.items, minlength=data.n_items) > 0).astype(int)
+        np.testing.assert_array_equal(sum(s.candidates.astype(int) for s in splits), present)
 
 
 def test_item_cold_parameters_are_checked():
@@ -160,3 +161,23 @@ def test_item_cold_run_from_the_command_line(tmp_path):
     assert done.returncode == 2
     assert done.stderr.startswith("recframe: error: model 'ALS+content': cold_items: content needs item features")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_validation_and_the_drop_policy_keep_the_candidates(write_yaml):
+    from recframe import coldstart, load_config
+    from recframe.prepare import load_data
+
+    config = {
+        "name": "v", "seed": 2, "dataset": {"type": "synthetic", "params": {"n_users": 40, "n_items": 30}},
+        "split": {"type": "item-cold", "params": {"test_fraction": 0.3}},
+        "models": [{"type": "als", "factors": [2, 4]}], "metrics": ["ndcg@5"],
+        "selection": {"validation": {"type": "item-cold", "params": {"test_fraction": 0.3}}, "metric": "ndcg@5"},
+    }  # fmt: skip
+    prepared = load_data(load_config(write_yaml(config)))
+    (split,), (inner,) = prepared.splits, prepared.validation
+    assert split.candidates is not None and inner.candidates is not None
+    assert not (np.bincount(inner.train.items, minlength=inner.train.n_items) > 0)[inner.candidates].any()
+    data = interactions([0, 1, 0, 1], [0, 1, 1, 2], 2, 3)
+    held = Split(data.subset(np.array([0, 1])), data.subset(np.array([2, 3])), candidates=np.array([0, 1, 1], bool))
+    dropped, counts = coldstart.apply_policy(held, "drop")
+    assert counts["test_after_drop"] == 1 and dropped.candidates is held.candidates
