@@ -17,6 +17,7 @@ deterministic, milliseconds for thousands of items.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -71,6 +72,8 @@ def map_cold_items(model: FactorModel, train: Interactions, entry: str = "") -> 
     predicts from their features. They then count as warm for ``predict``."""
     from sklearn.linear_model import RidgeCV  # scikit-learn loads only when asked for
 
+    start = time.perf_counter()
+
     found = train.feature_matrix()
     if found is None:
         raise no_features_error(entry or type(model).__name__)
@@ -98,5 +101,5 @@ def map_cold_items(model: FactorModel, train: Interactions, entry: str = "") -> 
         model.item_bias_ = bias
     model.cold_items_ = np.zeros_like(cold)
     r2 = float(ridge.score(features[warm], target[warm], sample_weight=counts))
-    details.update(content_alpha=float(ridge.alpha_), content_r2_warm=r2)
+    details.update(content_alpha=float(ridge.alpha_), content_r2_warm=r2, content_seconds=time.perf_counter() - start)
     return details
