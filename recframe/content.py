@@ -89,6 +89,7 @@ def map_cold_items(model: FactorModel, train: Interactions, entry: str = "") -> 
         targets.append(np.asarray(model.item_bias_, dtype=np.float64)[:, None])
     target = np.hstack(targets)
     counts = np.bincount(train.items, minlength=train.n_items)[warm].astype(np.float64)
+    counts /= counts.mean()  # weights of mean 1: alpha keeps the scale of one item's squared error
     ridge = RidgeCV(alphas=ALPHAS).fit(features[warm], target[warm], sample_weight=counts)
     mapped = ridge.predict(features[cold])
     k = model.item_factors_.shape[1]
