@@ -113,3 +113,12 @@ def test_content_ridge_scores_cold_items_by_their_features():
     # without features the cold item is average: between what the two groups like
     predicted = model.predict(np.array([0, 0, 0]), np.array([0, data.cold_item, 20]))
     assert predicted[0] > predicted[1] > predicted[2]
+
+
+def test_the_shipped_item_cold_board_loads():
+    from conftest import REPO
+
+    loaded = load_config(REPO / "configs" / "item-cold-100k.yaml")
+    policies = {entry.name: entry.cold_items for entry in loaded.models}
+    assert policies["SGD+content"] == policies["ALS+content"] == "content" and policies["SGD"] == "fallback"
+    assert loaded.split.type == "item-cold"
