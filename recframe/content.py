@@ -17,11 +17,13 @@ deterministic, milliseconds for thousands of items.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from recframe.data import Interactions
 from recframe.errors import DataError
@@ -46,6 +48,16 @@ def check_features(entries: Iterable[Any], data: Interactions) -> None:
     for entry in entries:
         if getattr(entry, "cold_items", "fallback") == "content" and data.feature_matrix() is None:
             raise no_features_error(entry.name)
+
+
+def features_fingerprint(data: Interactions) -> str:
+    """A hash of the item features ("" without): part of a cell's cache key, since the
+    content mapping and content models read them (``Interactions.fingerprint`` does not)."""
+    if data.item_features is None:
+        return ""
+    digest = hashlib.sha256(repr(list(data.item_features.columns)).encode())
+    digest.update(pd.util.hash_pandas_object(data.item_features, index=True).to_numpy().tobytes())
+    return "+features:" + digest.hexdigest()[:16]
 
 
 def apply_policy(policy: str, model: Model, train: Interactions, entry: str = "") -> dict[str, Any]:

@@ -122,3 +122,16 @@ def test_the_shipped_item_cold_board_loads():
     policies = {entry.name: entry.cold_items for entry in loaded.models}
     assert policies["SGD+content"] == policies["ALS+content"] == "content" and policies["SGD"] == "fallback"
     assert loaded.split.type == "item-cold"
+
+
+def test_the_item_features_enter_the_cells_cache_key():
+    from recframe.content import features_fingerprint
+
+    data = planted_data().train
+    changed = data.item_features.copy()  # type: ignore[union-attr]
+    changed.iloc[0, 0] = 0.5
+    other = Interactions(data.users, data.items, data.values, data.user_vocab, data.item_vocab, item_features=changed)
+    assert data.fingerprint() == other.fingerprint()  # the dataset's own fingerprint (manifests, merges) ignores them
+    assert features_fingerprint(data) != features_fingerprint(other) != ""
+    bare = Interactions(data.users, data.items, data.values, data.user_vocab, data.item_vocab)
+    assert features_fingerprint(bare) == ""  # data without features: cache keys as before

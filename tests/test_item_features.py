@@ -65,3 +65,19 @@ def test_features_stay_aligned_through_k_core_and_compaction(tmp_path):
     matrix, _ = cleaned.feature_matrix()  # type: ignore[misc]
     expected = {10: 1995, 11: 1990, 12: 1980}
     assert matrix[:, 0].tolist() == [expected[item] for item in cleaned.item_vocab.ids]
+
+
+def test_a_changed_feature_file_recomputes_the_cached_cells(tmp_path):
+    from recframe import run_experiment
+
+    load(tmp_path, "item,genre\n10,a\n11,b\n12,a\n")
+    config = {
+        "name": "f", "dataset": {"type": "table", "params": {"path": str(tmp_path / "r.csv"),
+                                                             "item_features": str(tmp_path / "f.csv")}},
+        "split": "holdout", "models": ["content-ridge"], "metrics": ["rmse"], "selection": "none",
+    }  # fmt: skip
+    cache = tmp_path / "cache"
+    assert run_experiment(config, cache_dir=cache, jobs=1).manifest["cells"]["from_cache"] == 0
+    assert run_experiment(config, cache_dir=cache, jobs=1).manifest["cells"]["from_cache"] == 1
+    (tmp_path / "f.csv").write_text("item,genre\n10,a\n11,a\n12,b\n")
+    assert run_experiment(config, cache_dir=cache, jobs=1).manifest["cells"]["from_cache"] == 0
