@@ -90,6 +90,8 @@ def test_cold_items_key_is_checked_and_enters_the_cache_key(write_yaml, tmp_path
     loaded = load_config(write_yaml(config(models, tmp_path)))
     plain, mapped = (entry.variants[0] for entry in loaded.models)
     assert (plain.cold_items, mapped.cold_items) == ("fallback", "content")
+    resolved = loaded.resolved["models"]  # what results/<name>/config.yaml records
+    assert "cold_items" not in resolved[0] and resolved[1]["cold_items"] == "content"
     keys = [cell_key_parts(loaded, Cell(v, 2, 0, 1), "d", {"test": "s"}) for v in (plain, mapped)]
     assert "cold_items" not in keys[0] and keys[1]["cold_items"] == "content"  # old cache keys stay valid
     bad = [{"type": "als", "factors": [2], "cold_items": "magic"}, {"type": "bias", "cold_items": "content"}]
