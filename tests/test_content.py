@@ -137,3 +137,20 @@ def test_the_item_features_enter_the_cells_cache_key():
     assert features_fingerprint(data) != features_fingerprint(other) != ""
     bare = Interactions(data.users, data.items, data.values, data.user_vocab, data.item_vocab)
     assert features_fingerprint(bare) == ""  # data without features: cache keys as before
+
+
+def test_a_searched_entry_passes_cold_items_to_its_trials(write_yaml, tmp_path):
+    from recframe.search import Study
+
+    space = {"factors": {"int": [2, 8]}, "reg": {"float": [0.01, 1.0], "log": True}}
+    models = [
+        {
+            "type": "als",
+            "name": "s",
+            "cold_items": "content",
+            "search": {"method": "random", "trials": 2, "space": space},
+        }
+    ]
+    entry = load_config(write_yaml(config(models, tmp_path))).models[0]
+    assert entry.cold_items == "content"
+    assert Study(entry, seed=0, higher_is_better=True).ask().variant.cold_items == "content"

@@ -139,7 +139,7 @@ def _cold_items(check: Checker, factory: type, spec: dict[str, Any], path: KeyPa
     policy = spec.get("cold_items", "fallback")
     if policy not in COLD_ITEM_POLICIES:
         check.fail((*path, "cold_items"), f"expected one of {', '.join(COLD_ITEM_POLICIES)}, got {describe(policy)}")
-    elif policy == "content" and not issubclass(factory, FactorModel):
+    elif policy == "content" and not (isinstance(factory, type) and issubclass(factory, FactorModel)):
         check.fail((*path, "cold_items"), f"'{spec['type']}' is not a factor model; use one (als, sgd-biased, ...)")
     else:
         variants = tuple(replace(variant, cold_items=policy) for variant in entry.variants)
