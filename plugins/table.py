@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from pathlib import Path
@@ -138,9 +139,11 @@ class Table(Dataset):
     implicit data (every interaction then has value 1). ``rating_scale: [low, high]``
     rejects values outside it. The format follows the file's extension (``.parquet``
     or ``.pq`` for Parquet; ``.gz``, ``.bz2``, ``.xz``, ``.zip`` are decompressed), else ``sep``.
+    ``item_features: FILE`` adds item features: one row per item, its id first (see
+    ``recframe_plugins.item_features``).
     """
 
-    path_params: ClassVar[tuple[str, ...]] = ("path",)
+    path_params: ClassVar[tuple[str, ...]] = ("path", "item_features")
 
     def __init__(
         self,
@@ -149,14 +152,30 @@ class Table(Dataset):
         header: bool = True,
         columns: dict[str, str | int | None] | None = None,
         rating_scale: list[float] | None = None,
+        item_features: str | None = None,
     ) -> None:
         self.path = path
         self.sep = sep
         self.header = header
         self.columns = columns
         self.rating_scale = rating_scale
+        self.item_features = item_features
 
     def load(self) -> Interactions:
+        data = self._interactions()
+        if self.item_features is None:
+            return data
+        from recframe_plugins.item_features import read_item_features
+
+        features = read_item_features(Path(self.item_features), self.sep)
+        if not features.index.isin(data.item_vocab.ids).any():
+            raise DataError(
+                f"{self.item_features}: none of its item ids (e.g. {show(features.index[0])}) is an item of "
+                f"{self.path} (e.g. {show(data.item_vocab.ids[0])}); its first column must hold the item ids"
+            )
+        return dataclasses.replace(data, item_features=features)
+
+    def _interactions(self) -> Interactions:
         path = Path(self.path)
         columns = self._columns()
         scale = _scale(self.rating_scale)

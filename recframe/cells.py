@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart, foldin
+from recframe import coldstart, content, foldin
 from recframe.config import ModelVariant
 from recframe.data import Split
 from recframe.evaluate import evaluate
@@ -84,6 +84,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
         memory = PeakMemory.start()
         start = time.perf_counter()
         fit_model(model, split.train)
+        cold_items = content.apply_policy(cell.variant.cold_items, model, split.train, cell.variant.entry)
         fit_seconds = time.perf_counter() - start
         folded = foldin.fold_in_split(model, split)  # strong generalisation: None otherwise
         start = time.perf_counter()
@@ -94,6 +95,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
         **model.details(),
         **evaluation.details,
         **({} if folded is None else folded.details),
+        **cold_items,
         "cold_start_predictions": coldstart.cold_start_counts(split)["cold_test_interactions"],
     }
     if caught:

@@ -18,6 +18,7 @@ import pandas as pd
 import scipy.sparse as sp
 from threadpoolctl import ThreadpoolController
 
+from recframe.candidates import candidate_top_k, catalog, restrict_relevance
 from recframe.config import EvaluationSpec
 from recframe.data import Interactions, Split
 from recframe.foldin import FoldedIn, seen_items
@@ -163,13 +164,19 @@ def ranking_workers() -> int:
     return max(1, numba.get_num_threads())
 
 
-def top_k(model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int) -> np.ndarray:
-    """Top-``k`` item indices per user (-1 where fewer candidates); ties -> lower index."""
+def top_k(
+    model: Model, users: np.ndarray, seen: sp.csr_matrix | None, k: int, candidates: np.ndarray | None = None
+) -> np.ndarray:
+    """Top-``k`` item indices per user (-1 where fewer candidates); ties -> lower index;
+    only ``candidates`` (a mask of items) when given (ties: see ``candidate_top_k``)."""
     scores = np.asarray(model.score(users))
     if scores.shape != (len(users), seen.shape[1] if seen is not None else scores.shape[1]):
         raise ModelOutputError(f"score returned shape {scores.shape} for {len(users)} users")
     _check_finite(scores, "score", f"of {scores.size:,} scores for {len(users):,} users")
-    top = top_k_indices(scores, k, seen, users)
+    if candidates is None:
+        top = top_k_indices(scores, k, seen, users)
+    else:
+        top = candidate_top_k(scores, k, seen, users, candidates)
     if top.shape[1] < k:  # fewer items than K: pad so every list has K slots
         top = np.hstack([top, np.full((len(top), k - top.shape[1]), -1, dtype=top.dtype)])
     return top
@@ -183,7 +190,7 @@ def _ranking_metrics(
             out.unavailable[metric.label] = f"{type(model).__name__} does not score items"
         return
     k = max(metric.k or 1 for metric in metrics)
-    relevant = relevance_matrix(split.test, spec.relevance_threshold)
+    relevant = restrict_relevance(relevance_matrix(split.test, spec.relevance_threshold), split.candidates)
     n_relevant = np.diff(relevant.indptr)
     test_users = np.unique(split.test.users)
     seen = seen_items(split) if spec.exclude_seen else None
@@ -192,7 +199,7 @@ def _ranking_metrics(
     batches = [test_users[start : start + batch_size] for start in range(0, len(test_users), batch_size)]
 
     def rank(batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        top = top_k(model, batch, seen, k)
+        top = top_k(model, batch, seen, k, split.candidates)
         return top, listed_values(top, relevant, batch)  # test rating if relevant, else 0
 
     if workers > 1 and len(batches) > 1:
@@ -218,6 +225,7 @@ def _ranking_metrics(
         n_relevant=n_relevant[out.evaluated_users],
     )
     item_counts = np.bincount(split.train.items, minlength=split.train.n_items)
+    top_items, item_counts = catalog(top_items, item_counts, split.candidates)
     train_users = int((np.bincount(split.train.users, minlength=split.train.n_users) > 0).sum())
     for metric in metrics:
         cut = metric.k or k

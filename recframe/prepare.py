@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from recframe import coldstart, interrupts, preprocess
+from recframe import coldstart, content, interrupts, preprocess
 from recframe.data import Interactions, Split
 from recframe.errors import ConfigError, DataError, PluginError
 from recframe.plugins import Plugins, load_plugins
@@ -86,6 +86,7 @@ def load_data(config: ExperimentConfig) -> PreparedData:
     clock = time.perf_counter()
     data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
     data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
+    content.check_features(config.models, data)
     loaded = time.perf_counter()
     raw_splits = interrupts.run_plugin(
         f"split '{config.split.type}'",
@@ -137,7 +138,7 @@ def _validation_split(config: ExperimentConfig, split: Split) -> Split:
     if len(inner.train) == 0 or len(inner.test) == 0:
         empty = "training" if len(inner.train) == 0 else "validation"
         raise DataError(f"{what} left an empty {empty} part; adjust selection.validation")
-    return replace(inner, fold=split.fold)  # keeps a fold-in part (strong-generalization validation)
+    return replace(inner, fold=split.fold)  # keeps its fold-in part and candidates
 
 
 def _check_fold(splitter: str, fold: Any, data: Interactions) -> None:

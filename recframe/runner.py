@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from recframe import chosen, dask_backend, execution, jupyter, pool
+from recframe import chosen, content, dask_backend, execution, jupyter, pool
 from recframe.cache import CellCache, cell_key
 from recframe.cells import RESULT_COLUMNS, Cell, Identity, repeat_seeds
 from recframe.config import ExperimentConfig, load_config
@@ -126,6 +126,7 @@ def cell_key_parts(
         "model": cell.variant.type, "label": cell.variant.label, "params": cell.variant.params, "k": cell.k,
         "seed": cell.seed, "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
         "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
+        **({"cold_items": cell.variant.cold_items} if cell.variant.cold_items != "fallback" else {}),
     }  # fmt: skip
 
 
@@ -205,6 +206,7 @@ def run_experiment(
         pool.start_workers_early()
     prepared = load_data(config)
     data_print = prepared.data.fingerprint()
+    cells_print = data_print + content.features_fingerprint(prepared.data)  # content models read the features
     prints = {"test": split_fingerprint(prepared.splits), "validation": split_fingerprint(prepared.validation)}
     cache = CellCache(cache_dir) if cache_dir is not None else None
     planner = Planner(config, len(prepared.splits))
@@ -212,7 +214,7 @@ def run_experiment(
     keys: dict[Identity, str] = {}
 
     def key(cell: Cell) -> str:
-        return keys.setdefault(cell.identity, cell_key(cell_key_parts(config, cell, data_print, prints)))
+        return keys.setdefault(cell.identity, cell_key(cell_key_parts(config, cell, cells_print, prints)))
 
     def record(outcome: CellOutcome) -> None:
         outcomes[outcome.cell.identity] = outcome

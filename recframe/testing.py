@@ -42,7 +42,8 @@ class ContractError(AssertionError):
 class PlantedData:
     """Two groups of users, each rating every item of its own group high (4-5) and a few
     of the other group low (1-2); a held-out set of both kinds of pair; and one user and
-    one item in the vocabulary with no interaction at all (cold)."""
+    one item in the vocabulary with no interaction at all (cold). Item features: a 0/1
+    column per group (``group 0``, ``group 1``), none for the cold item."""
 
     train: Interactions
     held_out: Interactions
@@ -75,8 +76,13 @@ def planted_data(
     user_vocab = Vocabulary(pd.Index(np.arange(n_users) + 1))
     item_vocab = Vocabulary(pd.Index(np.arange(n_items) + 1))
 
+    # item features: a 0/1 flag per group (the planted "genre"); the cold item has none
+    flags = {f"group {g}": (item_group[:-1] == g).astype(float) for g in (0, 1)}
+    features = pd.DataFrame(flags, index=item_vocab.ids[:-1])
+
     def interactions(mask: np.ndarray) -> Interactions:
-        return Interactions(users[mask], items[mask], values[mask].astype(np.float32), user_vocab, item_vocab)
+        values_ = values[mask].astype(np.float32)
+        return Interactions(users[mask], items[mask], values_, user_vocab, item_vocab, item_features=features)
 
     return PlantedData(interactions(~held), interactions(held), user_group, item_group, n_users - 1, n_items - 1)
 

@@ -11,6 +11,7 @@ import inspect
 import itertools
 import os
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from recframe.registry import Kind, did_you_mean
 from recframe.yaml_source import KeyPath
 
 COMPONENT_KEYS = ("type", "params")
-MODEL_KEYS = ("type", "name", "params", "grid", "factors", "search")
+MODEL_KEYS = ("type", "name", "params", "grid", "factors", "search", "cold_items")
 
 
 def param_names(factory: type) -> set[str] | None:
@@ -123,10 +124,27 @@ def models(
             entry = ModelEntry(label, type_name, params, tuple(_variants(label, type_name, params, grid, factors)))
         if len(check.problems) > problems or entry is None:
             continue
+        entry = _cold_items(check, factory, spec, path, entry)
         for variant in entry.variants:
             _check_values(check, factory, variant, path, seed)
         entries.append(entry)
     return entries
+
+
+def _cold_items(check: Checker, factory: type, spec: dict[str, Any], path: KeyPath, entry: ModelEntry) -> ModelEntry:
+    """The entry with its ``cold_items`` policy (see recframe.content) on it and its variants."""
+    from recframe.content import COLD_ITEM_POLICIES
+    from recframe.model import FactorModel
+
+    policy = spec.get("cold_items", "fallback")
+    if policy not in COLD_ITEM_POLICIES:
+        check.fail((*path, "cold_items"), f"expected one of {', '.join(COLD_ITEM_POLICIES)}, got {describe(policy)}")
+    elif policy == "content" and not (isinstance(factory, type) and issubclass(factory, FactorModel)):
+        check.fail((*path, "cold_items"), f"'{spec['type']}' is not a factor model; use one (als, sgd-biased, ...)")
+    else:
+        variants = tuple(replace(variant, cold_items=policy) for variant in entry.variants)
+        return replace(entry, variants=variants, cold_items=policy)
+    return entry
 
 
 def _variants(

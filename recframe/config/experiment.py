@@ -161,13 +161,15 @@ def _validate(
 
 
 def _resolved_model(entry: ModelEntry) -> dict[str, Any]:
+    cold = {"cold_items": entry.cold_items} if entry.cold_items != "fallback" else {}
     if entry.search is not None:
         space = {d.name: {d.kind: list(d.choices) or [d.low, d.high], "log": d.log} for d in entry.search.space}
         search = {"method": entry.search.method, "trials": entry.search.trials, "space": space}
-        return {"name": entry.name, "type": entry.type, "params": entry.params, "search": search}
+        return {"name": entry.name, "type": entry.type, "params": entry.params, "search": search, **cold}
     grid = {v.label: v.grid_point for v in entry.variants if v.grid_point}
     factors = list(entry.variants[0].factors) if entry.variants else []
-    return {"name": entry.name, "type": entry.type, "params": entry.params, "grid": grid or None, "factors": factors}
+    head = {"name": entry.name, "type": entry.type, "params": entry.params}
+    return {**head, "grid": grid or None, "factors": factors, **cold}
 
 
 def _resolved_selection(selection: SelectionSpec) -> dict[str, Any] | str:

@@ -31,6 +31,7 @@ class ModelVariant:
     grid_point: dict[str, Any]
     factors: tuple[int | None, ...]
     model: str = ""  # the display name of the config's model entry it belongs to ("" = its label)
+    cold_items: str = "fallback"  # the entry's cold_items policy (recframe.content)
 
     @property
     def entry(self) -> str:
@@ -69,6 +70,7 @@ class ModelEntry:
     params: dict[str, Any]
     variants: tuple[ModelVariant, ...]
     search: SearchSpec | None = None
+    cold_items: str = "fallback"  # items without training interactions: fallback or content (recframe.content)
 
 
 @dataclass(frozen=True)
