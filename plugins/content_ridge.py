@@ -27,6 +27,8 @@ class ContentRidge(Model):
     """Per-user ridge regression of ratings on item features (see the module)."""
 
     capabilities: ClassVar[frozenset[Capability]] = frozenset({"rating", "ranking"})
+    #: its cells' cache keys include the item features (see ``recframe.runner.cell_key_parts``)
+    reads_item_features: ClassVar[bool] = True
 
     def __init__(self, regularization: float = 10.0, global_regularization: float = 1.0) -> None:
         self.regularization = regularization

@@ -6,8 +6,9 @@ items, those with training interactions. A ridge regression from the items' feat
 those factors, learned on the warm items, gives every cold item factors (and a bias)
 from its features alone, in place of the zero rows of the default fallback (see
 ``FactorModel``). Features are standardised with the warm items' means and standard
-deviations first, so a release year and a 0/1 genre flag weigh alike in the penalty. Each warm item weighs as many training ratings as it has (weights of mean 1, so
-alpha keeps the scale of one item): the factors of an item rated twice are mostly its
+deviations first, so a release year and a 0/1 genre flag weigh alike in the penalty.
+Each warm item weighs as many training ratings as it has (weights of mean 1, so alpha
+keeps the scale of one item): the factors of an item rated twice are mostly its
 initial noise and regularisation, those of an item rated 500 times are what the model
 learned (weighting lowers the cold items' RMSE of sgd-biased and als on ML-100K's
 item-cold folds). The penalty is chosen among :data:`ALPHAS` by scikit-learn's

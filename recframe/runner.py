@@ -119,10 +119,14 @@ def cell_key_parts(
 ) -> dict[str, Any]:
     """Everything a cell's numbers depend on (the cache key's content): the data (and, for
     a validation cell, the validation split), the model and its parameters, the evaluation,
-    the thread budget and every library version."""
+    the thread budget and every library version. The item features count only for the
+    cells that read them (a content mapping, a content model): adding features to a
+    dataset leaves every other cell's cache valid."""
     factory = config.plugins.registry.get("model", cell.variant.type).factory
+    reads_features = cell.variant.cold_items != "fallback" or getattr(factory, "reads_item_features", False)
+    dataset = data_fingerprint + (split_prints["features"] if reads_features else "")
     return {
-        "dataset": data_fingerprint, "split": split_prints[cell.stage], "fold": cell.fold, "stage": cell.stage,
+        "dataset": dataset, "split": split_prints[cell.stage], "fold": cell.fold, "stage": cell.stage,
         "model": cell.variant.type, "label": cell.variant.label, "params": cell.variant.params, "k": cell.k,
         "seed": cell.seed, "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
         "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
@@ -206,15 +210,15 @@ def run_experiment(
         pool.start_workers_early()
     prepared = load_data(config)
     data_print = prepared.data.fingerprint()
-    cells_print = data_print + content.features_fingerprint(prepared.data)  # content models read the features
     prints = {"test": split_fingerprint(prepared.splits), "validation": split_fingerprint(prepared.validation)}
+    prints["features"] = content.features_fingerprint(prepared.data)
     cache = CellCache(cache_dir) if cache_dir is not None else None
     planner = Planner(config, len(prepared.splits))
     outcomes: dict[Identity, CellOutcome] = {}
     keys: dict[Identity, str] = {}
 
     def key(cell: Cell) -> str:
-        return keys.setdefault(cell.identity, cell_key(cell_key_parts(config, cell, cells_print, prints)))
+        return keys.setdefault(cell.identity, cell_key(cell_key_parts(config, cell, data_print, prints)))
 
     def record(outcome: CellOutcome) -> None:
         outcomes[outcome.cell.identity] = outcome

@@ -92,8 +92,10 @@ def test_cold_items_key_is_checked_and_enters_the_cache_key(write_yaml, tmp_path
     assert (plain.cold_items, mapped.cold_items) == ("fallback", "content")
     resolved = loaded.resolved["models"]  # what results/<name>/config.yaml records
     assert "cold_items" not in resolved[0] and resolved[1]["cold_items"] == "content"
-    keys = [cell_key_parts(loaded, Cell(v, 2, 0, 1), "d", {"test": "s"}) for v in (plain, mapped)]
+    prints = {"test": "s", "features": "+features:f"}
+    keys = [cell_key_parts(loaded, Cell(v, 2, 0, 1), "d", prints) for v in (plain, mapped)]
     assert "cold_items" not in keys[0] and keys[1]["cold_items"] == "content"  # old cache keys stay valid
+    assert (keys[0]["dataset"], keys[1]["dataset"]) == ("d", "d+features:f")  # only a content cell reads them
     bad = [{"type": "als", "factors": [2], "cold_items": "magic"}, {"type": "bias", "cold_items": "content"}]
     with pytest.raises(ConfigError) as error:
         load_config(write_yaml(config(bad, tmp_path)))
