@@ -98,9 +98,25 @@ class ImplicitALS(FactorModel):
         self.random_state = random_state
 
     def fit(self, train: Interactions) -> Self:
-        als = fit_implicit(AlternatingLeastSquares, self.wrapped_params(), confidence_weights(train, self.scaling))
-        self.user_factors_ = np.asarray(als.user_factors)
-        self.item_factors_ = np.asarray(als.item_factors)
+        self.weights_ = confidence_weights(train, self.scaling)
+        self.als_ = fit_implicit(AlternatingLeastSquares, self.wrapped_params(), self.weights_)
+        self.user_factors_ = np.asarray(self.als_.user_factors)
+        self.item_factors_ = np.asarray(self.als_.item_factors)
+        return self
+
+    def partial_fit(self, new: Interactions) -> Self:
+        """One ALS half-step for what ``new`` touches, with implicit's ``partial_fit_users``
+        (the users of ``new``, from their whole rows so far against the item factors) and then
+        ``partial_fit_items`` (the items of ``new``, against the updated user factors):
+        exact least-squares solves, so new users and items need no initialisation."""
+        check_is_fitted(self, "als_")
+        self.weights_ = (self.weights_ + confidence_weights(new, self.scaling)).tocsr()
+        users, items = np.unique(new.users), np.unique(new.items)
+        with threadpool_limits(1, "blas"):
+            self.als_.partial_fit_users(users, self.weights_[users])
+            self.als_.partial_fit_items(items, self.weights_.T.tocsr()[items])
+        self.user_factors_ = np.asarray(self.als_.user_factors)
+        self.item_factors_ = np.asarray(self.als_.item_factors)
         return self
 
     def details(self) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart
+from recframe import coldstart, online
 from recframe.config import ModelVariant
 from recframe.data import Split
 from recframe.evaluate import evaluate
 from recframe.memory import PeakMemory
-from recframe.model import Model, fit_model
+from recframe.model import Model
 
 if TYPE_CHECKING:
     from recframe.config import ExperimentConfig
@@ -82,15 +82,14 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         memory = PeakMemory.start()
-        start = time.perf_counter()
-        fit_model(model, split.train)
-        fit_seconds = time.perf_counter() - start
+        fit_seconds, fitting = online.fit_split(model, split, cell.variant.online)
         start = time.perf_counter()
         evaluation = evaluate(model, split, config.metrics, config.evaluation)
         eval_seconds = time.perf_counter() - start
         peak_memory_mb = memory.stop()
     details: dict[str, Any] = {
         **model.details(),
+        **fitting,
         **evaluation.details,
         "cold_start_predictions": coldstart.cold_start_counts(split)["cold_test_interactions"],
     }

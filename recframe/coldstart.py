@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -30,6 +31,6 @@ def apply_policy(split: Split, policy: str) -> tuple[Split, dict[str, Any]]:
         train_users = np.bincount(split.train.users, minlength=split.train.n_users) > 0
         train_items = np.bincount(split.train.items, minlength=split.train.n_items) > 0
         warm = train_users[split.test.users] & train_items[split.test.items]
-        split = Split(split.train, split.test.subset(warm), split.fold)
+        split = dataclasses.replace(split, test=split.test.subset(warm))  # keeps fold_in, candidates, stream
         counts["test_after_drop"] = len(split.test)
     return split, counts

@@ -126,6 +126,7 @@ def cell_key_parts(
         "model": cell.variant.type, "label": cell.variant.label, "params": cell.variant.params, "k": cell.k,
         "seed": cell.seed, "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
         "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
+        **({"online": cell.variant.online} if cell.variant.online != "refit" else {}),
     }  # fmt: skip
 
 

@@ -94,7 +94,9 @@ class Study:
         k = params.pop("factors", None)
         described = ", ".join(f"{name}={_short(value)}" for name, value in params.items())
         label = f"{self.entry.name}(trial {order}{', ' if described else ''}{described})"
-        variant = ModelVariant(label, self.entry.type, {**self.entry.params, **params}, params, (k,), self.entry.name)
+        variant = ModelVariant(
+            label, self.entry.type, {**self.entry.params, **params}, params, (k,), self.entry.name, self.entry.online
+        )
         return Candidate(variant, k, order)
 
     def tell(self, order: int, value: float | None) -> None:

@@ -31,6 +31,7 @@ class ModelVariant:
     grid_point: dict[str, Any]
     factors: tuple[int | None, ...]
     model: str = ""  # the display name of the config's model entry it belongs to ("" = its label)
+    online: str = "refit"  # on a prequential split: refit on train, or update (recframe.online)
 
     @property
     def entry(self) -> str:
@@ -69,6 +70,7 @@ class ModelEntry:
     params: dict[str, Any]
     variants: tuple[ModelVariant, ...]
     search: SearchSpec | None = None
+    online: str = "refit"  # see ModelVariant.online
 
 
 @dataclass(frozen=True)
