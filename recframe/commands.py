@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, preprocess
+from recframe import explain, preprocess, windows
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.errors import InputError, clip
@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         write_results(result, board, target)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
+        print(windows.terminal_text(result.table, terminal_width()), end="")  # prequential runs only
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -91,6 +92,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     write_results(result, board, target, formats)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
+        print(windows.terminal_text(result.table, terminal_width()), end="")  # prequential runs only
         print(f"leaderboard written to {target}")
     return 0
 

@@ -41,6 +41,7 @@ def can_update(factory: type) -> bool:
 def online_mode(check: Checker, factory: type, spec: Mapping[str, Any], path: KeyPath, label: str) -> str:
     """A model entry's ``online`` value, checked: ``update`` needs a model with ``partial_fit``."""
     from recframe.config.checker import describe
+
     mode = spec.get("online", "refit")
     if mode not in MODES:
         check.fail((*path, "online"), f"expected 'refit' or 'update', got {describe(mode)}")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from recframe import html_report
+from recframe import html_report, windows
 from recframe.board_text import how_chosen
 from recframe.errors import InputError
 from recframe.leaderboard import Leaderboard
@@ -142,8 +142,8 @@ def _write_csv(board: Leaderboard, directory: Path) -> None:
 
 
 def _write_leaderboard(result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str]) -> None:
-    tables = layout(board, validation_split(result.configs))
-    plots = write_plots(board, directory / "plots")
+    tables = layout(board, validation_split(result.configs)) + windows.window_tables(result.table)
+    plots = write_plots(board, directory / "plots") + windows.write_window_plots(result.table, directory / "plots")
     head = facts(result, board)
     if "csv" in formats:
         _write_csv(board, directory)
