@@ -11,16 +11,16 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
-from recframe import ConfigError, Interactions, Vocabulary, load_config
-from recframe.cli import main
-from recframe.model import fit_model
-from recframe.online import update_model
 from recframe_plugins.implicit_models import ImplicitALS, confidence_weights
 from recframe_plugins.online_split import Online
 from recframe_plugins.sgd import BiasedSGD
 from recframe_plugins.sklearn_models import SklearnMiniBatchNMF
 from recframe_plugins.synthetic import Synthetic
+
+from recframe import ConfigError, Interactions, Vocabulary, load_config
+from recframe.cli import main
+from recframe.model import fit_model
+from recframe.online import update_model
 
 
 def interactions(stamps: list[int]) -> Interactions:
@@ -82,10 +82,10 @@ def test_online_split_refuses_bad_parameters_and_data_without_time():
 
 @pytest.fixture(scope="module")
 def stream() -> tuple[Interactions, Interactions]:
-    """An initial part and one window of synthetic ratings, by time; the window has users
-    and items the initial part never saw."""
+    """An initial part and one window of synthetic ratings, by time; 15 users of the window
+    are new (the initial part never saw them) and users 200.. are absent from the window."""
     data = Synthetic(n_users=300, n_items=200, ratings_per_user=40, seed=5).load()
-    split = list(Online(initial=0.6, windows=1).split(data, 0))[0]
+    split = next(iter(Online(initial=0.6, windows=1).split(data, 0)))
     initial, window = split.stream[0], split.test
     window = window.subset(window.users < 200)  # users 200.. are not in the window
     new_users = np.unique(window.users)[:15]  # made new in the window: their initial ratings dropped
