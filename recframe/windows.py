@@ -92,7 +92,7 @@ def peers(frame: pd.DataFrame) -> pd.DataFrame:
             if theirs.get(metric):
                 row[f"{metric} ratio"] = f"{value / theirs[metric]:.3f}"
         rows.append(row)
-    return pd.DataFrame(rows)
+    return pd.DataFrame(rows).fillna("–")  # a metric the pair cannot produce
 
 
 def window_tables(table: pd.DataFrame) -> list[Table]:
