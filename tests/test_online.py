@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from recframe_plugins.sgd import BiasedSGD
 from recframe_plugins.sklearn_models import SklearnMiniBatchNMF
 from recframe_plugins.synthetic import Synthetic
 
-from recframe import ConfigError, Interactions, Vocabulary, load_config
+from recframe import ConfigError, Interactions, Vocabulary, load_config, windows
 from recframe.cli import main
 from recframe.model import fit_model
 from recframe.online import update_model
@@ -213,3 +214,10 @@ def test_prequential_run_shows_the_windows_and_is_identical_whatever_jobs(tmp_pa
     assert '"updates": 2' in details and '"update_seconds"' in details
     details = cells[(cells["model"] == "sgd-refit") & (cells["fold"] == 2)]["details"].iloc[0]
     assert '"refit_seconds"' in details and '"online": "refit"' in details
+    # the board's cost ratio: the median over windows 1.. of update_seconds / refit_seconds
+    rmse = cells[cells["metric"] == "RMSE"].set_index(["model", "fold"])["details"].map(json.loads)
+    ratios = [rmse["sgd-update", w]["update_seconds"] / rmse["sgd-refit", w]["refit_seconds"] for w in (1, 2)]
+    pairs = windows.peers(windows.window_frame(cells)).set_index("model")
+    assert pairs.loc["sgd-update (k=4)", "peer"] == "sgd-refit"
+    assert float(pairs.loc["sgd-update (k=4)", "cost ratio"]) == pytest.approx(np.median(ratios), abs=5e-4)
+    assert set(pairs.index) == {"sgd-update (k=4)"}  # nmf-update and als-update have no refitting peer
