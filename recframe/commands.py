@@ -60,7 +60,7 @@ def run(args: argparse.Namespace) -> int:
         write_results(result, board, target)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
-        print(windows.terminal_text(result.table, terminal_width()), end="")  # prequential runs only
+        print(windows.terminal_text(result.table, terminal_width(), result.uncalibrated), end="")  # prequential only
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -92,7 +92,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     write_results(result, board, target, formats)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
-        print(windows.terminal_text(result.table, terminal_width()), end="")  # prequential runs only
+        print(windows.terminal_text(result.table, terminal_width(), result.uncalibrated), end="")  # prequential only
         print(f"leaderboard written to {target}")
     return 0
 

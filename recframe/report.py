@@ -142,8 +142,9 @@ def _write_csv(board: Leaderboard, directory: Path) -> None:
 
 
 def _write_leaderboard(result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str]) -> None:
-    tables = layout(board, validation_split(result.configs)) + windows.window_tables(result.table)
-    plots = write_plots(board, directory / "plots") + windows.write_window_plots(result.table, directory / "plots")
+    tables = layout(board, validation_split(result.configs)) + windows.window_tables(result.table, result.uncalibrated)
+    plots = write_plots(board, directory / "plots")
+    plots += windows.write_window_plots(result.table, directory / "plots", result.uncalibrated)
     head = facts(result, board)
     if "csv" in formats:
         _write_csv(board, directory)

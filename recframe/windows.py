@@ -12,6 +12,7 @@ and k). Nothing here is shown for other splits.
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 from pathlib import Path
 
 import numpy as np
@@ -23,10 +24,12 @@ from recframe.tables import Table, render_text, text_blocks
 SECONDS = "seconds per window"
 
 
-def window_frame(table: pd.DataFrame) -> pd.DataFrame | None:
+def window_frame(table: pd.DataFrame, uncalibrated: Collection[str] = ()) -> pd.DataFrame | None:
     """One row per test cell value of a prequential run: model, k, mode, window, metric,
-    value and seconds (mean over seeds); None when no cell ran on a prequential split."""
+    value and seconds (mean over seeds); None when no cell ran on a prequential split.
+    The rating metrics of ``uncalibrated`` models (see ``recframe.calibration``) are left out."""
     cells = table[(table["stage"] == "test") & (table["status"] == "ok")]
+    cells = cells[~(cells["model"].isin(list(uncalibrated)) & (cells["kind"] == "rating"))]
     if cells.empty:
         return None
     details = cells["details"].map(lambda text: json.loads(text) if isinstance(text, str) else {})
@@ -92,9 +95,9 @@ def peers(frame: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows).fillna("–")  # a metric the pair cannot produce
 
 
-def window_tables(table: pd.DataFrame) -> list[Table]:
+def window_tables(table: pd.DataFrame, uncalibrated: Collection[str] = ()) -> list[Table]:
     """The per-window tables of a prequential run (none for any other run)."""
-    frame = window_frame(table)
+    frame = window_frame(table, uncalibrated)
     if frame is None:
         return []
     n = frame["window"].nunique()
@@ -137,16 +140,16 @@ def window_tables(table: pd.DataFrame) -> list[Table]:
     return tables
 
 
-def terminal_text(table: pd.DataFrame, width: int) -> str:
+def terminal_text(table: pd.DataFrame, width: int, uncalibrated: Collection[str] = ()) -> str:
     """The per-window tables for the terminal (empty for a run on another split)."""
-    parts = [block for t in window_tables(table) for block in text_blocks(t, width)]
+    parts = [block for t in window_tables(table, uncalibrated) for block in text_blocks(t, width)]
     return render_text(parts, width, styled=False) if parts else ""
 
 
-def write_window_plots(table: pd.DataFrame, directory: Path) -> list[Plot]:
+def write_window_plots(table: pd.DataFrame, directory: Path, uncalibrated: Collection[str] = ()) -> list[Plot]:
     """``online-windows.png``/``.svg``: each metric per window and the seconds per window,
     one line per model (dashed: refitting); nothing for another split."""
-    frame = window_frame(table)
+    frame = window_frame(table, uncalibrated)
     if frame is None:
         return []
     from matplotlib import colormaps, rc_context
