@@ -19,9 +19,12 @@ from recframe_plugins.sklearn_models import SklearnMiniBatchNMF
 from recframe_plugins.synthetic import Synthetic
 
 from recframe import ConfigError, Interactions, Vocabulary, load_config, windows
+from recframe.cache import cell_key
+from recframe.cells import Cell
 from recframe.cli import main
 from recframe.model import fit_model
 from recframe.online import update_model
+from recframe.runner import cell_key_parts
 
 
 def interactions(stamps: list[int]) -> Interactions:
@@ -173,6 +176,18 @@ def test_online_update_on_a_model_without_partial_fit_is_a_config_error(small_co
     small_config["models"] = [{"type": "sgd-biased", "online": "sometimes"}]
     with pytest.raises(ConfigError, match="expected 'refit' or 'update'"):
         load_config(small_config)
+
+
+def test_update_enters_the_cache_key_and_refit_keys_stay_as_they_were(small_config):
+    small_config["split"] = {"type": "online", "params": {"windows": 3}}
+    small_config["models"] = [{"type": "sgd-biased", "online": "update"}, {"type": "sgd-biased", "name": "refit"}]
+    config = load_config(small_config)
+    update, refit = (Cell(variant, 2, 1, 3) for variant in config.variants)
+    assert (update.variant.online, refit.variant.online) == ("update", "refit")
+    parts = {cell.variant.label: cell_key_parts(config, cell, "data", {"test": "split"}) for cell in (update, refit)}
+    assert parts["sgd-biased"]["online"] == "update" and "online" not in parts["refit"]
+    same = {**parts["sgd-biased"], "label": "refit"}
+    assert cell_key(same) != cell_key(parts["refit"])  # the same model, only the mode differs
 
 
 CONFIG = {
