@@ -177,7 +177,7 @@ def write_window_plots(table: pd.DataFrame, directory: Path, uncalibrated: Colle
         axis.set_title(label)
         if column == "seconds":
             axis.set_yscale("log")
-    axes[0][-1].legend(fontsize=7, loc="best")
+    axes[0][-1].legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.02, 1))  # beside the lines, not on them
     figure.tight_layout()
     directory.mkdir(parents=True, exist_ok=True)
     plot = Plot(
@@ -186,6 +186,6 @@ def write_window_plots(table: pd.DataFrame, directory: Path, uncalibrated: Colle
         "Each model's metric on each window and the seconds it took to absorb it (log scale); dashed: refit.",
     )
     with rc_context({"svg.hashsalt": "recframe", "svg.fonttype": "none"}):
-        figure.savefig(plot.path(directory, "png"), dpi=120)
-        figure.savefig(plot.path(directory, "svg"), metadata={"Date": None})
+        figure.savefig(plot.path(directory, "png"), dpi=120, bbox_inches="tight")
+        figure.savefig(plot.path(directory, "svg"), bbox_inches="tight", metadata={"Date": None})
     return [plot]
