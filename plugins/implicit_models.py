@@ -100,9 +100,30 @@ class ImplicitALS(FactorModel):
         self.random_state = random_state
 
     def fit(self, train: Interactions) -> Self:
-        als = fit_implicit(AlternatingLeastSquares, self.wrapped_params(), confidence_weights(train, self.scaling))
-        self.user_factors_ = np.asarray(als.user_factors)
-        self.item_factors_ = np.asarray(als.item_factors)
+        # partial_fit's history: the training data (a reference, no copy), its weights once updated
+        self.seen_: Interactions | sp.csr_matrix = train
+        self.als_ = fit_implicit(
+            AlternatingLeastSquares, self.wrapped_params(), confidence_weights(train, self.scaling)
+        )
+        self.user_factors_ = np.asarray(self.als_.user_factors)
+        self.item_factors_ = np.asarray(self.als_.item_factors)
+        return self
+
+    def partial_fit(self, new: Interactions) -> Self:
+        """One ALS half-step for what ``new`` touches, with implicit's ``partial_fit_users``
+        (the users of ``new``, from their whole rows so far against the item factors) and then
+        ``partial_fit_items`` (the items of ``new``, against the updated user factors):
+        exact least-squares solves, so new users and items need no initialisation."""
+        check_is_fitted(self, "als_")
+        seen = self.seen_ if sp.issparse(self.seen_) else confidence_weights(self.seen_, self.scaling)
+        weights = (seen + confidence_weights(new, self.scaling)).tocsr()
+        users, items = np.unique(new.users), np.unique(new.items)
+        with threadpool_limits(1, "blas"):
+            self.als_.partial_fit_users(users, weights[users])
+            self.als_.partial_fit_items(items, weights.T.tocsr()[items])
+        self.seen_ = weights
+        self.user_factors_ = np.asarray(self.als_.user_factors)
+        self.item_factors_ = np.asarray(self.als_.item_factors)
         return self
 
     def details(self) -> dict[str, Any]:

@@ -23,6 +23,8 @@ from recframe_plugins import fold_ins
 from recframe import FactorModel, Interactions, hookimpl
 from recframe.execution import cell_threads
 from recframe.hookspecs import Register
+from recframe.model import check_is_fitted
+from recframe.online import newly_warm
 from recframe.param_check import Interval, require_valid_params
 
 
@@ -61,27 +63,6 @@ def _sgd_steps(
             p[u, f] = pf + lr * (error * qf - rf * pf)
             q[i, f] = qf + lr * (error * pf - rf * qf)
     return squared
-
-
-@numba.njit(cache=True, fastmath=True)
-def _sgd_epoch(
-    users: np.ndarray,
-    items: np.ndarray,
-    residuals: np.ndarray,
-    order: np.ndarray,
-    user_bias: np.ndarray,
-    item_bias: np.ndarray,
-    p: np.ndarray,
-    q: np.ndarray,
-    learning_rate: float,
-    reg_bias: float,
-    reg_factors: float,
-) -> float:
-    """One pass over the ratings in ``order``; returns the training RMSE seen along the way."""
-    squared = _sgd_steps(
-        users, items, residuals, order, 0, len(order), user_bias, item_bias, p, q, learning_rate, reg_bias, reg_factors
-    )
-    return math.sqrt(squared / max(len(order), 1))
 
 
 def _parallel_epoch(
@@ -185,7 +166,8 @@ class BiasedSGD(FactorModel):
       over the cache lines of the item factors, where these blocks are 1.4x faster. The
       threads are Python threads calling the compiled loop without the GIL, not a numba
       ``prange``: numba's OpenMP layer spins at its barriers, which made a 2-thread fit
-      9x slower than serial on a loaded 2-core machine. False by default.
+      9x slower than serial on a loaded 2-core machine. False by default;
+    - ``update_epochs``: the epochs of ``partial_fit`` over new ratings (None: ``epochs``).
 
     The defaults are Surprise ``SVD()``'s (no value here was tuned on any dataset: a
     comparison at defaults compares libraries' defaults), except ``shuffle``;
@@ -203,6 +185,7 @@ class BiasedSGD(FactorModel):
         "reg_factors": [Interval(Real, 0, None, closed="left")],
         "reg_all": [None, Interval(Real, 0, None, closed="left")],
         "init_std": [Interval(Real, 0, None, closed="left")],
+        "update_epochs": [None, Interval(Integral, 0, None, closed="left")],
     }
     fold_in_users = fold_ins.sgd_biased
 
@@ -219,6 +202,7 @@ class BiasedSGD(FactorModel):
         shuffle: bool = True,
         clip: bool = True,
         parallel: bool = False,
+        update_epochs: int | None = None,
         random_state: int | None = None,
     ) -> None:
         self.factors = factors
@@ -232,6 +216,7 @@ class BiasedSGD(FactorModel):
         self.shuffle = shuffle
         self.clip = clip
         self.parallel = parallel
+        self.update_epochs = update_epochs
         self.random_state = random_state
 
     def fit(self, train: Interactions) -> Self:
@@ -246,37 +231,62 @@ class BiasedSGD(FactorModel):
         item_bias = np.zeros(train.n_items, dtype=np.float32)
         p = rng.standard_normal((train.n_users, self.factors), dtype=np.float32) * np.float32(self.init_std)
         q = rng.standard_normal((train.n_items, self.factors), dtype=np.float32) * np.float32(self.init_std)
-        in_row_order = np.arange(len(train))
-        reg_bias, reg_factors = (self.reg_bias, self.reg_factors) if self.reg_all is None else (self.reg_all,) * 2
-        threads = cell_threads() if self.parallel else 1  # T: the cell's thread budget
-        if self.parallel:
-            block = blocks_of(train.users, train.items, train.n_users, train.n_items, threads)
-            grouped_row_order = _group_by_block(in_row_order, block, threads * threads)
-        self.training_rmse_: list[float] = []
-        with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
-            for epoch in range(self.epochs):
-                order = rng.permutation(len(train)) if self.shuffle else in_row_order
-                learning_rate = self.learning_rate * self.learning_rate_decay**epoch
-                if self.parallel:
-                    grouped, bounds = (
-                        _group_by_block(order, block, threads * threads) if self.shuffle else grouped_row_order
-                    )
-                    rmse = _parallel_epoch(
-                        pool, train.users, train.items, residuals, grouped, bounds, user_bias, item_bias, p, q,
-                        learning_rate, reg_bias, reg_factors,
-                    )  # fmt: skip
-                else:
-                    rmse = _sgd_epoch(
-                        train.users, train.items, residuals, order, user_bias, item_bias, p, q,
-                        learning_rate, reg_bias, reg_factors,
-                    )  # fmt: skip
-                self.training_rmse_.append(float(rmse))
+        self.rng_ = rng  # partial_fit draws new users' and items' factors from it, and its orders
+        self.training_rmse_: list[float] = self._epochs(train, residuals, user_bias, item_bias, p, q, self.epochs)
         self.user_bias_, self.item_bias_ = user_bias, item_bias
         self.user_factors_, self.item_factors_ = p, q
         return self
 
+    def partial_fit(self, new: Interactions) -> Self:
+        """``update_epochs`` epochs (``epochs`` when None) of SGD over the ``new`` ratings alone,
+        starting from the current parameters, with the same step sizes and penalties as ``fit``;
+        ``global_bias_`` stays the mean of the initial fit. Users and items that were cold (see
+        ``FactorModel``) start as ``fit`` starts them: N(0, init_std) factors, zero biases."""
+        check_is_fitted(self, "rng_")
+        user_bias, item_bias = self.user_bias_, self.item_bias_
+        assert user_bias is not None and item_bias is not None  # set by fit
+        epochs, std = self.epochs if self.update_epochs is None else self.update_epochs, np.float32(self.init_std)
+        users, items = newly_warm(self, new)
+        for rows, p, bias in ((users, self.user_factors_, user_bias), (items, self.item_factors_, item_bias)):
+            p[rows], bias[rows] = self.rng_.standard_normal((len(rows), p.shape[1]), dtype=np.float32) * std, 0
+        if self.clip and self.rating_range_ is not None and len(new):
+            low, high = self.rating_range_
+            self.rating_range_ = (min(low, float(new.values.min())), max(high, float(new.values.max())))
+        residuals = (new.values - np.float32(self.global_bias_)).astype(np.float32)
+        self.update_rmse_ = self._epochs(
+            new, residuals, user_bias, item_bias, self.user_factors_, self.item_factors_, epochs
+        )
+        return self
+
+    def _epochs(
+        self, train: Interactions, residuals: np.ndarray, user_bias: np.ndarray, item_bias: np.ndarray,
+        p: np.ndarray, q: np.ndarray, epochs: int,
+    ) -> list[float]:  # fmt: skip
+        """``epochs`` passes over ``train`` updating the parameters in place; the RMSE of each."""
+        reg_bias, reg_factors = (self.reg_bias, self.reg_factors) if self.reg_all is None else (self.reg_all,) * 2
+        threads = cell_threads() if self.parallel else 1  # T: the cell's thread budget
+        block = blocks_of(train.users, train.items, train.n_users, train.n_items, threads) if self.parallel else None
+        grouped, bounds = np.arange(len(train)), np.array([0, len(train)])  # serial: one block, in row order
+        if block is not None:
+            grouped, bounds = _group_by_block(grouped, block, threads * threads)
+        rmses = []
+        with ThreadPoolExecutor(threads) if threads > 1 else nullcontext() as pool:
+            for epoch in range(epochs):
+                if self.shuffle:
+                    order = self.rng_.permutation(len(train))
+                    grouped = order if block is None else _group_by_block(order, block, threads * threads)[0]
+                learning_rate = self.learning_rate * self.learning_rate_decay**epoch
+                rmses.append(_parallel_epoch(
+                    pool, train.users, train.items, residuals, grouped, bounds, user_bias, item_bias, p, q,
+                    learning_rate, reg_bias, reg_factors,
+                ))  # fmt: skip
+        return rmses
+
     def details(self) -> dict[str, float]:
-        return {"training_rmse_last_epoch": self.training_rmse_[-1]} if self.training_rmse_ else {}
+        facts = {"training_rmse_last_epoch": self.training_rmse_[-1]} if self.training_rmse_ else {}
+        if getattr(self, "update_rmse_", None):
+            facts["update_rmse_last_epoch"] = self.update_rmse_[-1]
+        return facts
 
 
 #: Surprise ``SVD()``'s defaults in this model's names (it iterates user by user, without shuffling).

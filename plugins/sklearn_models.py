@@ -12,6 +12,7 @@ from sklearn.decomposition import NMF, MiniBatchNMF, TruncatedSVD
 
 from recframe import DataError, FactorModel, Interactions, hookimpl
 from recframe.hookspecs import Register
+from recframe.model import check_is_fitted
 
 
 def _check_factors(factors: int, train: Interactions, limit: int, name: str) -> None:
@@ -82,7 +83,7 @@ class _ZeroFilledNMF(FactorModel):
         self.reconstruction_err_ = float(nmf.reconstruction_err_)
         self.n_iter_ = int(nmf.n_iter_)
         self.n_steps_ = int(getattr(nmf, "n_steps_", self.n_iter_))
-        self.estimator_ = nmf  # its transform folds in users
+        self.estimator_, self.seen_ = nmf, train.csr  # transform folds in users; partial_fit updates
         return self
 
     def details(self) -> dict[str, Any]:
@@ -165,6 +166,27 @@ class SklearnMiniBatchNMF(_ZeroFilledNMF):
         self.fresh_restarts_max_iter = fresh_restarts_max_iter
         self.transform_max_iter = transform_max_iter
         self.random_state = random_state
+
+    def partial_fit(self, new: Interactions) -> Self:
+        """Online NMF as scikit-learn does it: the rows of the users in ``new`` (their whole
+        history so far, new ratings added: a row of the zero-filled matrix is all of a user's
+        ratings) are fed to ``MiniBatchNMF.partial_fit`` in batches of ``batch_size``, each
+        one step of the multiplicative update of ``H`` (the item factors) with the
+        ``forget_factor`` weighting of the past. ``partial_fit`` solves ``W`` for a batch
+        internally and discards it; once ``H`` has moved, the updated users' ``W`` is their
+        projection on the new ``H`` (``transform``). The other users keep the ``W`` they had,
+        computed against an older ``H``: projecting every user would cost a pass over all."""
+        check_is_fitted(self, "estimator_")
+        if (new.values < 0).any():
+            raise DataError(f"{self.label}: ratings must be non-negative; shift or binarize the values")
+        self.seen_ = (self.seen_ + new.csr).tocsr()
+        users = np.unique(new.users)
+        rows = self.seen_[users]
+        for start in range(0, len(users), self.batch_size):
+            self.estimator_.partial_fit(rows[start : start + self.batch_size])
+        self.item_factors_ = self.estimator_.components_.T.astype(np.float32)
+        self.user_factors_[users] = self.estimator_.transform(rows)
+        return self
 
 
 @hookimpl

@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from recframe import coldstart, content, foldin
+from recframe import coldstart, content, foldin, online
 from recframe.config import ModelVariant
 from recframe.data import Split
 from recframe.evaluate import evaluate
 from recframe.memory import PeakMemory
-from recframe.model import Model, fit_model
+from recframe.model import Model
 
 if TYPE_CHECKING:
     from recframe.config import ExperimentConfig
@@ -82,10 +82,10 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         memory = PeakMemory.start()
+        fit_seconds, fitting = online.fit_split(model, split, cell.variant.online)
         start = time.perf_counter()
-        fit_model(model, split.train)
         cold_items = content.apply_policy(cell.variant.cold_items, model, split.train, cell.variant.entry)
-        fit_seconds = time.perf_counter() - start
+        fit_seconds += time.perf_counter() - start
         folded = foldin.fold_in_split(model, split)  # strong generalisation: None otherwise
         start = time.perf_counter()
         evaluation = evaluate(model, split, config.metrics, config.evaluation, folded)
@@ -93,6 +93,7 @@ def run_cell(config: ExperimentConfig, cell: Cell, split: Split) -> tuple[list[d
         peak_memory_mb = memory.stop()
     details: dict[str, Any] = {
         **model.details(),
+        **fitting,
         **evaluation.details,
         **({} if folded is None else folded.details),
         **cold_items,

@@ -39,6 +39,6 @@ def apply_policy(split: Split, policy: str) -> tuple[Split, dict[str, Any]]:
         train_users = warm_users(split)
         train_items = np.bincount(split.train.items, minlength=split.train.n_items) > 0
         warm = train_users[split.test.users] & train_items[split.test.items]
-        split = replace(split, test=split.test.subset(warm))  # keeps candidates, fold-in and the like
+        split = replace(split, test=split.test.subset(warm))  # keeps fold_in, candidates, stream
         counts["test_after_drop"] = len(split.test)
     return split, counts

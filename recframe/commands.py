@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import pandas as pd
 
-from recframe import explain, factor_labels, factor_report, new_user, preprocess
+from recframe import explain, factor_labels, factor_report, new_user, preprocess, windows
 from recframe.cache import CellCache
 from recframe.config import load_config
 from recframe.data import Interactions
@@ -64,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         write_results(result, board, target, factors=factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
+        print(windows.terminal_text(result.table, terminal_width(), result.uncalibrated), end="")  # prequential only
         print(f"results written to {target}")
     for failure in results.failures:
         print(
@@ -96,6 +97,7 @@ def leaderboard(args: argparse.Namespace) -> int:
     write_results(result, board, target, formats, factors)
     if not args.quiet:
         print_board(board, validation_split(result.configs), args.wide)
+        print(windows.terminal_text(result.table, terminal_width(), result.uncalibrated), end="")  # prequential only
         print(f"leaderboard written to {target}")
     return 0
 

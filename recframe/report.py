@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from recframe import factor_report, html_report
+from recframe import factor_report, html_report, windows
 from recframe.board_text import how_chosen
 from recframe.errors import InputError
 from recframe.factor_report import FactorSection
@@ -155,8 +155,9 @@ def _write_csv(board: Leaderboard, directory: Path) -> None:
 def _write_leaderboard(
     result: ResultSet, board: Leaderboard, directory: Path, formats: Sequence[str], factors: FactorSection | None
 ) -> None:
-    tables = layout(board, validation_split(result.configs))
+    tables = layout(board, validation_split(result.configs)) + windows.window_tables(result.table, result.uncalibrated)
     plots = write_plots(board, directory / "plots")
+    plots += windows.write_window_plots(result.table, directory / "plots", result.uncalibrated)
     head = facts(result, board)
     if "csv" in formats:
         _write_csv(board, directory)

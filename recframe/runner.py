@@ -131,6 +131,7 @@ def cell_key_parts(
         "seed": cell.seed, "plugin": provider_version(factory), "metrics": [m.label for m in config.metrics],
         "evaluation": vars(config.evaluation), "threads": config.execution.threads, "versions": library_versions(),
         **({"cold_items": cell.variant.cold_items} if cell.variant.cold_items != "fallback" else {}),
+        **({"online": cell.variant.online} if cell.variant.online != "refit" else {}),
     }  # fmt: skip
 
 

@@ -96,7 +96,7 @@ class Study:
         label = f"{self.entry.name}(trial {order}{', ' if described else ''}{described})"
         entry = self.entry
         point = {**entry.params, **params}
-        variant = ModelVariant(label, entry.type, point, params, (k,), entry.name, entry.cold_items)
+        variant = ModelVariant(label, entry.type, point, params, (k,), entry.name, entry.cold_items, entry.online)
         return Candidate(variant, k, order)
 
     def tell(self, order: int, value: float | None) -> None:

@@ -7,6 +7,7 @@ constraints where it has them) before anything runs.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import itertools
 import os
@@ -18,12 +19,13 @@ from typing import Any
 from recframe.config.checker import Checker, describe, is_int
 from recframe.config.specs import ComponentSpec, Dimension, ModelEntry, ModelVariant
 from recframe.limits import MAX_FACTORS
+from recframe.online import online_mode
 from recframe.plugins import Plugins
 from recframe.registry import Kind, did_you_mean
 from recframe.yaml_source import KeyPath
 
 COMPONENT_KEYS = ("type", "params")
-MODEL_KEYS = ("type", "name", "params", "grid", "factors", "search", "cold_items")
+MODEL_KEYS = ("type", "name", "params", "grid", "factors", "search", "cold_items", "online")
 
 
 def param_names(factory: type) -> set[str] | None:
@@ -122,9 +124,13 @@ def models(
             grid = _grid(check, factory, spec.get("grid"), (*path, "grid"))
             factors = _model_factors(check, factory, spec, path, global_factors)
             entry = ModelEntry(label, type_name, params, tuple(_variants(label, type_name, params, grid, factors)))
+        mode = online_mode(check, factory, spec, path, label)
         if len(check.problems) > problems or entry is None:
             continue
         entry = _cold_items(check, factory, spec, path, entry)
+        if mode != "refit":  # recframe.online: what a cell of a prequential split does
+            variants = tuple(dataclasses.replace(v, online=mode) for v in entry.variants)
+            entry = dataclasses.replace(entry, online=mode, variants=variants)
         for variant in entry.variants:
             _check_values(check, factory, variant, path, seed)
         entries.append(entry)

@@ -43,6 +43,7 @@ KINDS = ("int", "float", "categorical")
 TEMPORAL_VALIDATION = {
     "temporal": {"type": "temporal", "params": {"test_fraction": 0.1}},
     "user-temporal": {"type": "user-temporal", "params": {"test_fraction": 0.1}},
+    "online": {"type": "temporal", "params": {"test_fraction": 0.1}},  # validation cells refit (recframe.online)
 }
 RANDOM_VALIDATION = {"type": "user-holdout", "params": {"test_fraction": 0.1}}
 

@@ -32,6 +32,7 @@ class ModelVariant:
     factors: tuple[int | None, ...]
     model: str = ""  # the display name of the config's model entry it belongs to ("" = its label)
     cold_items: str = "fallback"  # the entry's cold_items policy (recframe.content)
+    online: str = "refit"  # on a prequential split: refit on train, or update (recframe.online)
 
     @property
     def entry(self) -> str:
@@ -71,6 +72,7 @@ class ModelEntry:
     variants: tuple[ModelVariant, ...]
     search: SearchSpec | None = None
     cold_items: str = "fallback"  # items without training interactions: fallback or content (recframe.content)
+    online: str = "refit"  # see ModelVariant.online
 
 
 @dataclass(frozen=True)
