@@ -35,6 +35,7 @@ class ItemCold(Splitter):
     users must have training interactions (see the module)."""
 
     name: ClassVar[str] = "item-cold"
+    holds_out_items: ClassVar[bool] = True  # every test item is cold: cold_start: drop would empty the test
 
     def __init__(self, test_fraction: float | None = None, n_folds: int | None = None) -> None:
         self.test_fraction = test_fraction

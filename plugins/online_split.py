@@ -28,6 +28,7 @@ class Online(Splitter):
     """
 
     name: ClassVar[str] = "online"
+    prequential: ClassVar[bool] = True  # its folds have update windows (Split.stream): online: update applies
 
     def __init__(self, initial: float = 0.5, windows: int = 10) -> None:
         self.initial = initial

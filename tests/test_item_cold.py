@@ -181,3 +181,17 @@ def test_validation_and_the_drop_policy_keep_the_candidates(write_yaml):
     held = Split(data.subset(np.array([0, 1])), data.subset(np.array([2, 3])), candidates=np.array([0, 1, 1], bool))
     dropped, counts = coldstart.apply_policy(held, "drop")
     assert counts["test_after_drop"] == 1 and dropped.candidates is held.candidates
+
+
+def test_dropping_cold_test_pairs_of_an_item_cold_split_is_a_config_error(write_yaml):
+    from recframe import ConfigError, load_config
+
+    config = {
+        "name": "v", "dataset": {"type": "synthetic", "params": {"n_users": 40, "n_items": 30}},
+        "split": {"type": "item-cold", "cold_start": "drop"}, "models": ["bias"], "metrics": ["rmse"],
+    }  # fmt: skip
+    with pytest.raises(ConfigError) as caught:
+        load_config(write_yaml(config))
+    assert "split.cold_start" in str(caught.value) and "use cold_start: keep" in str(caught.value)
+    config["split"]["cold_start"] = "keep"
+    assert load_config(write_yaml(config)).split.cold_start == "keep"

@@ -178,6 +178,17 @@ def test_online_update_on_a_model_without_partial_fit_is_a_config_error(small_co
         load_config(small_config)
 
 
+def test_online_update_on_a_split_without_update_windows_is_a_config_error(small_config):
+    small_config["split"] = {"type": "kfold", "params": {"n_folds": 2}}
+    small_config["models"] = [{"type": "sgd-biased", "online": "update"}]
+    with pytest.raises(ConfigError) as caught:
+        load_config(small_config)
+    assert caught.value.problems == [
+        "<config>: models[0].online: online: update needs a prequential split (split: {type: online}); split "
+        "'kfold' has no update windows, so every cell would refit: remove online or change the split"
+    ]
+
+
 def test_update_enters_the_cache_key_and_refit_keys_stay_as_they_were(small_config):
     small_config["split"] = {"type": "online", "params": {"windows": 3}}
     small_config["models"] = [{"type": "sgd-biased", "online": "update"}, {"type": "sgd-biased", "name": "refit"}]

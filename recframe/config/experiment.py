@@ -129,6 +129,7 @@ def _validate(
     global_factors = check.positive_ints(top["factors"], ("factors",), MAX_FACTORS) if "factors" in top else None
     trials = choosing.budget(check, top.get("budget"))
     models = components.models(check, plugins, top.get("models"), global_factors, seed or 0, trials)
+    _check_protocol(check, plugins, split, models)
     metrics = sections.metrics(check, plugins, top.get("metrics"))
     selection = choosing.selection(check, plugins, top.get("selection"), split, metrics, base)
     if selection.validation is None and any(entry.search for entry in models):
@@ -195,3 +196,26 @@ def _plugin_files(check: Checker, value: Any, base: Path) -> list[Path]:
         except InputError as error:
             check.fail(("plugins", index), str(error))
     return files
+
+
+def _check_protocol(check: Checker, plugins: Plugins, split: ComponentSpec, models: list[ModelEntry]) -> None:
+    """Settings that mean nothing on this split: updating models on a split without update
+    windows (every cell would silently refit), dropping the cold test pairs of a split
+    whose test items are all cold (nothing would be left to evaluate)."""
+    if split.type not in plugins.registry.entries["splitter"]:
+        return
+    splitter = plugins.registry.get("splitter", split.type).factory
+    if not getattr(splitter, "prequential", False):
+        for index, entry in enumerate(models):
+            if entry.online == "update":
+                check.fail(
+                    ("models", index, "online"),
+                    f"online: update needs a prequential split (split: {{type: online}}); split '{split.type}' "
+                    "has no update windows, so every cell would refit: remove online or change the split",
+                )
+    if getattr(splitter, "holds_out_items", False) and split.cold_start == "drop":
+        check.fail(
+            ("split", "cold_start"),
+            f"cold_start: drop would remove every test interaction of split '{split.type}' (all its test items "
+            "are cold by design); use cold_start: keep",
+        )
