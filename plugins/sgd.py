@@ -142,13 +142,11 @@ class BiasedSGD(FactorModel):
     - ``init_std`` [init_std_dev]: factors start as N(0, init_std); biases start at 0;
     - ``shuffle``: visit the ratings in a new seeded random order each epoch (True), or in
       the training data's row order every epoch (False). Surprise visits them user by
-      user (its trainset's ``all_ratings()``: users in order of first appearance, each
-      user's ratings in file order), which ``False`` follows only on data sorted by user
-      (ML-100K's ``u.data`` is not; its ``u{n}.base`` files are). Shuffling
-      makes the result independent of how the data happen to be sorted (a file sorted by
-      user, or by time, is a biased stream for SGD) at the cost of cache locality: in row
-      order of a user-sorted file a user's factors stay in cache, so epochs run about 1.5x
-      faster;
+      user (users in order of first appearance, each user's ratings in file order), which
+      ``False`` follows only on data sorted by user (ML-100K's ``u{n}.base``, not ``u.data``).
+      Shuffling makes the result independent of how the data happen to be sorted (by user
+      or by time: a biased stream for SGD) at the cost of cache locality (epochs in the row
+      order of a user-sorted file run about 1.5x faster);
     - ``clip``: clip predicted ratings to the range of the training ratings, as Surprise
       does (scores for ranking are never clipped);
     - ``parallel``: run each epoch on the cell's T threads (``execution.threads``; outside
