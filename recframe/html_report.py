@@ -96,6 +96,15 @@ def _nav(facts: dict[str, str], tables: Sequence[Table], plots: Sequence[Plot], 
     )
 
 
+#: a prequential run's comparison of updating with refitting (``recframe.windows``): shown
+#: right after the answer, since it is the question such a run asks
+ONLINE_TABLE, ONLINE_PLOT = "online-peers", "online-windows"
+
+
+def _online(parts: Sequence[Table | Plot], plot_directory: Path) -> str:
+    return "".join(to_html(part) if isinstance(part, Table) else _figure(part, plot_directory) for part in parts)
+
+
 def render(
     result: ResultSet,
     board: Leaderboard,
@@ -110,13 +119,16 @@ def render(
     config(s), the manifest and the run log; ``factors``: the best factor model's labelled
     factors (``recframe.factor_report``), after the answer."""
     failures = next((t for t in tables if t.key == "failures"), None)
-    shown = [t for t in tables if t is not failures]
+    online = [t for t in tables if t.key == ONLINE_TABLE] + [p for p in plots if p.name == ONLINE_PLOT]
+    shown = [t for t in tables if t is not failures and t not in online]
+    figures = [plot for plot in plots if plot not in online]
     sections = [
         ("answer", "The answer: which model, which k, and is the difference real?", answer_section(board)),
+        ("online", "Updating against refitting, window by window", _online(online, plot_directory)),
         ("k", "Each metric against k", k_grid_section(board)),
         *([("factors", factors.title, factors.html())] if factors is not None else []),
         ("tables", "Tables", tables_section(board, shown)),
-        ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in plots)),
+        ("plots", "Plots", "".join(_figure(plot, plot_directory) for plot in figures)),
         ("failed", "Failed cells", _failed(result, failures)),
         ("run", "Config, manifest and run log", _run_details(result)),
     ]

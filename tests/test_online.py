@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -231,6 +232,10 @@ def test_prequential_run_shows_the_windows_and_is_identical_whatever_jobs(tmp_pa
         assert "RMSE per window" in printed and "Updating against refitting" in printed
         assert (out / "prequential" / "plots" / "online-windows.png").is_file()
         assert "Seconds to absorb each window" in (out / "prequential" / "leaderboard.md").read_text()
+        page = (out / "prequential" / "report.html").read_text()
+        sections = re.findall(r'<section id="([^"]+)"', page)
+        assert sections[:2] == ["answer", "online"]  # the question of a prequential run, right after the answer
+        assert page.count('id="plot-online-windows"') == 1 and page.count('id="online-peers"') == 1
         table = pd.read_csv(out / "prequential" / "cells.csv")
         tables[jobs] = table[["model", "fold", "metric", "status", "value"]]
     pd.testing.assert_frame_equal(tables["1"], tables["2"], check_exact=True)
