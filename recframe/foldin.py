@@ -16,11 +16,13 @@ so their ratings are predicted from their new factors, not the cold fallback.
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 
 from recframe.data import Interactions, Split
@@ -80,6 +82,11 @@ def fold_in_split(model: Model, split: Split) -> FoldedIn | None:
     except CannotFoldIn:
         return FoldedIn(users, len(split.fold_in), time.perf_counter() - start, REASON)
     return FoldedIn(users, len(split.fold_in), time.perf_counter() - start)
+
+
+def fold_in_seconds(details: pd.Series) -> pd.Series:
+    """Each cell's ``fold_in_seconds`` from its details (JSON text); NaN without fold-in."""
+    return details.map(lambda text: json.loads(text).get("fold_in_seconds", np.nan) if text else np.nan).astype(float)
 
 
 def seen_items(split: Split) -> sp.csr_matrix:

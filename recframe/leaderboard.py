@@ -1,10 +1,8 @@
 """Pure functions from the tidy results table to the numbers of a leaderboard.
 
-``aggregate`` summarises every model x k x metric (mean, std, 95% confidence interval);
-``best_configurations`` picks each model's best k per metric and ranks the models;
-``build`` adds the paired significance tests and the cost of the cells.
-``recframe.leaderboard_tables`` lays the numbers out as tables.
-"""
+``aggregate`` summarises every model x k x metric (mean, std, 95% CI); ``best_configurations``
+picks each model's best k per metric and ranks the models; ``build`` adds the paired tests
+and the cells' costs. ``recframe.leaderboard_tables`` lays the numbers out as tables."""
 
 from __future__ import annotations
 
@@ -19,6 +17,7 @@ import scipy.stats
 from recframe import chosen
 from recframe.calibration import exclude_uncalibrated
 from recframe.config import LeaderboardSpec, is_model_named
+from recframe.foldin import fold_in_seconds
 from recframe.significance import COMPARISON_COLUMNS, NO_K, Comparison, compare
 
 ROW_KEYS = ["model", "k"]
@@ -99,9 +98,10 @@ def _with_intervals(summary: pd.DataFrame) -> pd.DataFrame:
 
 def cell_costs(table: pd.DataFrame) -> pd.DataFrame:
     """Per model x k: cells run, fit seconds per cell (mean, std, min, max), evaluation
-    seconds per cell (mean, std), and the median over the cells of the peak memory (MiB
-    added during fit and evaluation)."""
+    seconds per cell (mean, std), the median peak memory (MiB added during fit and
+    evaluation), and the mean fold-in seconds (strong generalisation; NaN otherwise)."""
     cells = table.drop_duplicates(subset=[*ROW_KEYS, "fold", "seed"])
+    cells = cells.assign(fold_in_seconds=fold_in_seconds(cells["details"]) if "details" in cells else np.nan)
     return (
         cells.groupby(ROW_KEYS, sort=False, dropna=False)
         .agg(
@@ -113,6 +113,7 @@ def cell_costs(table: pd.DataFrame) -> pd.DataFrame:
             eval_seconds=("eval_seconds", "mean"),
             eval_seconds_std=("eval_seconds", "std"),
             peak_memory_mb=("peak_memory_mb", "median"),
+            fold_in_seconds=("fold_in_seconds", "mean"),
         )
         .reset_index()
     )
@@ -193,8 +194,8 @@ class Leaderboard:
     folds: int
     seeds: int
     failures: pd.DataFrame
-    #: how configurations were chosen: "validation" (fold by fold, on validation data
-    #: carved out of the training fold), or "test" (the best test mean: optimistic)
+    #: how configurations were chosen: "validation" (fold by fold, on validation data carved
+    #: out of the training fold), or "test" (the best test mean: optimistic)
     selection: str = "test"
     #: with validation selection: each model's choice per fold (recframe.selection.CHOICE_COLUMNS)
     choices: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -202,8 +203,7 @@ class Leaderboard:
     sweep: Leaderboard | None = None
     #: per model and metric: chosen test mean, the oracle's, and the selection gap
     gap: pd.DataFrame = field(default_factory=pd.DataFrame)
-    #: mean validation value per candidate (model label, k) and metric
-    validation: pd.DataFrame = field(default_factory=pd.DataFrame)
+    validation: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean validation value per candidate and metric
     #: validation score of every trial, with the best so far, per model and fold
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
     #: (model, reason) of models left out of the rating metrics' rankings

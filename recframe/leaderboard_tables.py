@@ -197,6 +197,9 @@ def costs_table(board: Leaderboard) -> Table:
         "memory a cell added at its peak during fit and evaluation (Linux high-water mark; n/a elsewhere), median "
         "over the cells (the first cell of a run also pays one-off imports and compilation)."
     )
+    if costs.get("fold_in_seconds", pd.Series(dtype=float)).notna().any():  # strong generalisation
+        frame.insert(4, "fold-in s", ["–" if math.isnan(v) else f"{v:.3g}" for v in costs["fold_in_seconds"]])
+        caption += " Fold-in s: folding the held-out users in after the fit (not in fit s), mean over the cells."
     if board.sweep is not None:
         caption += " Test cells only: each candidate fitted on the whole training fold (validation fits not shown)."
     return Table("costs", "Time and memory per cell", caption, frame)

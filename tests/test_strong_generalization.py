@@ -121,6 +121,8 @@ def test_an_experiment_under_strong_generalization_runs_end_to_end(write_yaml, t
     validation = cells[cells["stage"] == "validation"]  # ALS's k chosen on held-out training users, folded in
     assert set(validation["model"]) == {"ALS"} and (validation["status"] == "ok").all()
     assert (details[validation.index].map(lambda d: d["fold_in_users"]) == 24).all()  # 10% of the 240 others
+    costs = (tmp_path / "strong" / "leaderboard.md").read_text().split("### Time and memory per cell")[1]
+    assert "| model | k | cells | fit s | fold-in s | eval s | peak MiB |" in costs  # fold-in time on the board
 
 
 @pytest.mark.slow
