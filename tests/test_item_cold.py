@@ -195,3 +195,20 @@ def test_dropping_cold_test_pairs_of_an_item_cold_split_is_a_config_error(write_
     assert "split.cold_start" in str(caught.value) and "use cold_start: keep" in str(caught.value)
     config["split"]["cold_start"] = "keep"
     assert load_config(write_yaml(config)).split.cold_start == "keep"
+
+
+def test_an_item_cold_split_is_validated_on_cold_items_by_default(write_yaml):
+    """Choosing k on warm items' ratings would answer another question than the test asks."""
+    from recframe import load_config
+    from recframe.prepare import load_data
+
+    config = {
+        "name": "v", "seed": 1, "dataset": {"type": "synthetic", "params": {"n_users": 40, "n_items": 30}},
+        "split": {"type": "item-cold", "params": {"test_fraction": 0.3}},
+        "models": [{"type": "als", "factors": [2, 4]}], "metrics": ["rmse"],
+    }  # fmt: skip
+    loaded = load_config(write_yaml(config))
+    assert loaded.selection.validation is not None and loaded.selection.validation.type == "item-cold"
+    (inner,) = load_data(loaded).validation
+    trained = np.bincount(inner.train.items, minlength=inner.train.n_items) > 0
+    assert inner.candidates is not None and not trained[np.unique(inner.test.items)].any()

@@ -39,11 +39,13 @@ METHODS = ("grid", "random", "tpe")
 KINDS = ("int", "float", "categorical")
 #: the validation carved out of a training fold, by the kind of split the folds come from:
 #: random splits hold out a random 10% of each user's training interactions; splits by
-#: time hold out the latest ones, so validation imitates the test
+#: time hold out the latest ones, item-cold splits 10% of the training items, so
+#: validation imitates the test
 TEMPORAL_VALIDATION = {
     "temporal": {"type": "temporal", "params": {"test_fraction": 0.1}},
     "user-temporal": {"type": "user-temporal", "params": {"test_fraction": 0.1}},
     "online": {"type": "temporal", "params": {"test_fraction": 0.1}},  # validation cells refit (recframe.online)
+    "item-cold": {"type": "item-cold", "params": {"test_fraction": 0.1}},  # choose on cold items, as tested
 }
 RANDOM_VALIDATION = {"type": "user-holdout", "params": {"test_fraction": 0.1}}
 
