@@ -226,7 +226,7 @@ def fit_model(model: M, train: Interactions) -> M:
     if isinstance(model, FactorModel):
         _check_factor_shapes(model, train)
         _zero_cold(model, train)
-        _check_finite(model)
+        check_finite(model)
     return model
 
 
@@ -253,6 +253,11 @@ def _zero_cold(model: FactorModel, train: Interactions) -> None:
     """Zero the factor rows and biases of users and items without training interactions."""
     cold_users = np.bincount(train.users, minlength=train.n_users) == 0
     cold_items = np.bincount(train.items, minlength=train.n_items) == 0
+    zero_cold_rows(model, cold_users, cold_items)
+
+
+def zero_cold_rows(model: FactorModel, cold_users: np.ndarray, cold_items: np.ndarray) -> None:
+    """Zero the factor rows and biases of the users and items flagged cold, and keep the flags."""
     for attribute, cold in (
         ("user_factors_", cold_users),
         ("user_bias_", cold_users),
@@ -269,7 +274,7 @@ def _zero_cold(model: FactorModel, train: Interactions) -> None:
     model.cold_users_, model.cold_items_ = cold_users, cold_items
 
 
-def _check_finite(model: FactorModel) -> None:
+def check_finite(model: FactorModel) -> None:
     problems = []
     for attribute in ("user_factors_", "item_factors_", "user_bias_", "item_bias_"):
         array = getattr(model, attribute)

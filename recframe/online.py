@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from recframe.data import Interactions, Split
-from recframe.model import FactorModel, Model, ModelError, _check_finite, fit_model
+from recframe.model import FactorModel, Model, ModelError, check_finite, fit_model, zero_cold_rows
 
 if TYPE_CHECKING:  # the config imports this module
     from recframe.config.checker import Checker
@@ -66,19 +66,8 @@ def update_model(model: Model, window: Interactions) -> Model:
     if isinstance(model, FactorModel) and model.cold_users_ is not None and model.cold_items_ is not None:
         cold_users = model.cold_users_ & (np.bincount(window.users, minlength=window.n_users) == 0)
         cold_items = model.cold_items_ & (np.bincount(window.items, minlength=window.n_items) == 0)
-        for attribute, cold in (
-            ("user_factors_", cold_users),
-            ("user_bias_", cold_users),
-            ("item_factors_", cold_items),
-            ("item_bias_", cold_items),
-        ):
-            array = getattr(model, attribute)
-            if array is not None and cold.any():
-                array = array if isinstance(array, np.ndarray) and array.flags.writeable else np.array(array)
-                array[cold] = 0
-                setattr(model, attribute, array)
-        model.cold_users_, model.cold_items_ = cold_users, cold_items
-        _check_finite(model)
+        zero_cold_rows(model, cold_users, cold_items)
+        check_finite(model)
     return model
 
 
