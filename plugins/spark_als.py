@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Self
 
 import numpy as np
 import pyarrow as pa
-from recframe_plugins.spark_session import spark_master, spark_session, take_start_seconds
+from recframe_plugins.spark_session import master_problem, spark_master, spark_session, take_start_seconds
 
 from recframe import FactorModel, Interactions, hookimpl
 from recframe.hookspecs import Register
@@ -69,6 +69,12 @@ class SparkALS(FactorModel):
         self.checkpoint_dir = checkpoint_dir
         self.master = master
         self.random_state = random_state
+
+    @classmethod
+    def check_params(cls, params: dict[str, Any]) -> list[str]:
+        problems = super().check_params(params)
+        problem = master_problem(params.get("master"))
+        return [*problems, problem] if problem else problems
 
     def spark_estimator(self) -> Any:
         """The ``pyspark.ml.recommendation.ALS`` this model fits, with its parameters."""

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import atexit
 import os
+import re
 import shutil
+import socket
 import sys
 import tempfile
 import time
@@ -56,6 +58,36 @@ def spark_master(master: str | None) -> str:
     return master or f"local[{cell_threads()}]"
 
 
+#: the masters Spark takes: local[N] (or local, local[*]), a standalone cluster
+#: spark://host:port (several, comma-separated, with standby masters), yarn, k8s://...
+MASTER = re.compile(r"local(\[(\d+|\*)\])?|spark://[^\s:/,]+:\d+(,[^\s:/,]+:\d+)*|yarn|k8s://\S+")
+
+
+def master_problem(master: object) -> str | None:
+    """What is wrong with a ``master`` setting, or None (None itself is fine: local)."""
+    if master is None or (isinstance(master, str) and MASTER.fullmatch(master)):
+        return None
+    return f"master: expected local[N], spark://host:port, yarn or k8s://..., got {master!r}"
+
+
+def check_reachable(master: str, seconds: float = 5.0) -> None:
+    """Fail at once, with the reason, when a standalone master does not answer: Spark itself
+    retries for a minute and then raises a page of Java stack trace."""
+    if not master.startswith("spark://"):
+        return
+    errors = []
+    for address in master.removeprefix("spark://").split(","):
+        host, port = address.rsplit(":", 1)
+        try:
+            socket.create_connection((host, int(port)), timeout=seconds).close()
+            return
+        except OSError as error:
+            errors.append(f"{address}: {error.strerror or error}")
+    raise ConnectionError(
+        f"cannot reach the Spark master {master} ({'; '.join(errors)}); start it or fix params.master"
+    )
+
+
 def spark_session(master: str | None = None, checkpoint_dir: str | None = None) -> SparkSession:
     """This process's Spark session for ``master``: the running one when it has that master
     (the usual case: one start per worker process), else a new one (the old one stopped)."""
@@ -63,6 +95,7 @@ def spark_session(master: str | None = None, checkpoint_dir: str | None = None) 
     if _ACTIVE.get("master") == wanted:
         session: SparkSession = _ACTIVE["session"]
     else:
+        check_reachable(wanted)
         stop_session()
         start = time.perf_counter()
         directory = Path(tempfile.mkdtemp(prefix="recframe-spark-"))
@@ -126,4 +159,6 @@ def _output_to(log: Path) -> Iterator[None]:
             os.close(fd)
 
 
-__all__ = ["INSTALL", "pyspark", "spark_master", "spark_session", "stop_session", "take_start_seconds"]
+__all__ = [
+    "INSTALL", "master_problem", "pyspark", "spark_master", "spark_session", "stop_session", "take_start_seconds",
+]  # fmt: skip

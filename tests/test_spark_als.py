@@ -157,3 +157,19 @@ def test_a_cell_runs_on_a_standalone_cluster_with_the_local_numbers(tmp_path, st
     values = cells.pivot_table(index="metric", columns="model", values="value")
     np.testing.assert_array_equal(values["on-cluster"], values["local"])  # same blocks, same seed: same factors
     assert f'"spark_master": "{standalone_cluster}"' in cells.loc[cells["model"] == "on-cluster", "details"].iloc[0]
+
+
+def test_a_bad_master_is_a_config_error_and_an_unreachable_one_fails_at_once(tmp_path):
+    from recframe import ConfigError, load_config
+
+    config = {
+        "name": "m", "dataset": {"type": "synthetic", "params": {"n_users": 30, "n_items": 20}}, "metrics": ["rmse"],
+        "models": [{"type": "spark-als", "factors": [2], "params": {"master": "spork://x"}}],
+    }  # fmt: skip
+    with pytest.raises(ConfigError, match=r"master: expected local\[N\], spark://host:port"):
+        load_config(config)
+    closed = free_port()  # nothing listens there
+    start = time.monotonic()
+    with pytest.raises(ConnectionError, match=f"cannot reach the Spark master spark://127.0.0.1:{closed}"):
+        fit_model(SparkALS(factors=2, master=f"spark://127.0.0.1:{closed}"), DATA.train)
+    assert time.monotonic() - start < 30  # Spark alone retries for a minute, then prints a Java stack trace
