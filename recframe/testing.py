@@ -5,24 +5,24 @@
     def test_my_model_meets_the_contract():
         check_model(MyModel, factors=4)
 
-Each check fits the model on :func:`planted_data`, a small dataset with a known answer
-(two taste groups), so the whole contract takes a second or two. ``MODEL_CHECKS`` maps
-each check's name to its function, for one pytest case per check.
+Each check fits the model on :func:`planted_data` (:mod:`recframe.planted`), a small
+dataset with a known answer (two taste groups), so the whole contract takes a second or
+two. ``MODEL_CHECKS`` maps each check's name to its function, for one pytest case per check.
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from recframe.data import Interactions, Vocabulary
 from recframe.errors import NotFittedError
 from recframe.model import FactorModel, Model, fit_model
+from recframe.planted import PlantedData, planted_data
+
+__all__ = ["MODEL_CHECKS", "ContractError", "PlantedData", "check_model", "planted_data"]
 
 DETERMINISM_RTOL = 1e-6  # refits may differ by rounding only
 #: Known-answer thresholds, set so that working models pass with a wide margin on every
@@ -36,55 +36,6 @@ MAX_RMSE_VS_GLOBAL_MEAN = 0.8  # held-out RMSE at most this fraction of the glob
 
 class ContractError(AssertionError):
     """A model broke one or more contract checks; the message lists each with its reason."""
-
-
-@dataclass(frozen=True)
-class PlantedData:
-    """Two groups of users, each rating every item of its own group high (4-5) and a few
-    of the other group low (1-2); a held-out set of both kinds of pair; and one user and
-    one item in the vocabulary with no interaction at all (cold). Item features: a 0/1
-    column per group (``group 0``, ``group 1``), none for the cold item."""
-
-    train: Interactions
-    held_out: Interactions
-    user_group: np.ndarray  # 0 or 1 per user; -1 for the cold user
-    item_group: np.ndarray  # 0 or 1 per item; -1 for the cold item
-    cold_user: int
-    cold_item: int
-
-
-def planted_data(
-    seed: int = 0, users_per_group: int = 30, items_per_group: int = 15, other_group_items: int = 4
-) -> PlantedData:
-    rng = np.random.default_rng(seed)
-    n_users, n_items = 2 * users_per_group + 1, 2 * items_per_group + 1
-    user_group = np.append(np.repeat([0, 1], users_per_group), -1)
-    item_group = np.append(np.repeat([0, 1], items_per_group), -1)
-    warm = np.arange(n_users - 1)
-    group_items = np.arange(items_per_group)
-    # each warm user: every own-group item (rated 4-5), a random few of the other group (rated 1-2)
-    own = user_group[warm, None] * items_per_group + rng.permuted(np.tile(group_items, (len(warm), 1)), axis=1)
-    other = (1 - user_group[warm, None]) * items_per_group + rng.permuted(np.tile(group_items, (len(warm), 1)), axis=1)[
-        :, :other_group_items
-    ]
-    items = np.hstack([own, other])
-    values = np.hstack([rng.integers(4, 6, own.shape), rng.integers(1, 3, other.shape)])
-    # held out: the first two own-group items and the first other-group item of each user
-    held = np.zeros(items.shape, dtype=bool)
-    held[:, [0, 1, own.shape[1]]] = True
-    users = np.broadcast_to(warm[:, None], items.shape)
-    user_vocab = Vocabulary(pd.Index(np.arange(n_users) + 1))
-    item_vocab = Vocabulary(pd.Index(np.arange(n_items) + 1))
-
-    # item features: a 0/1 flag per group (the planted "genre"); the cold item has none
-    flags = {f"group {g}": (item_group[:-1] == g).astype(float) for g in (0, 1)}
-    features = pd.DataFrame(flags, index=item_vocab.ids[:-1])
-
-    def interactions(mask: np.ndarray) -> Interactions:
-        values_ = values[mask].astype(np.float32)
-        return Interactions(users[mask], items[mask], values_, user_vocab, item_vocab, item_features=features)
-
-    return PlantedData(interactions(~held), interactions(held), user_group, item_group, n_users - 1, n_items - 1)
 
 
 Check = Callable[[type[Model], Mapping[str, Any], PlantedData], None]
