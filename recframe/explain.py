@@ -21,7 +21,7 @@ from recframe.config import ExperimentConfig, ModelVariant
 from recframe.data import Interactions, Vocabulary
 from recframe.errors import InputError, clip, show
 from recframe.model import FactorModel, Model, fit_model
-from recframe.prepare import load_data
+from recframe.prepare import load_preprocessed
 from recframe.registry import did_you_mean
 from recframe.topk import top_k_indices
 
@@ -101,11 +101,13 @@ def train(
     k: int | None = None,
     require: Literal["ranking", "factors"] | None = None,
     extend: Callable[[Interactions], Interactions] | None = None,
+    data: Interactions | None = None,
 ) -> TrainedModel:
     """Fit the model variant named ``model`` (see :func:`pick_variant`) with ``k`` factors
     (default: its first k) on the config's whole preprocessed dataset, through ``fit_model``.
     ``require`` rejects, before any work, a model that cannot rank or has no factors;
-    ``extend`` changes the data before the fit (``recommend --ratings`` adds its new user)."""
+    ``extend`` changes the data before the fit (``recommend --ratings`` adds its new user);
+    ``data``: the preprocessed dataset when the caller has loaded it already."""
     variant = pick_variant(config, model)
     problem = unsuitable(config, variant, require)
     if problem:
@@ -113,7 +115,7 @@ def train(
     if k is not None and variant.factors == (None,):
         raise InputError(f"model '{variant.label}' ({variant.type}) has no latent factors; drop --k")
     k = variant.factors[0] if k is None else k
-    data = load_data(config).data
+    data = load_preprocessed(config)[0] if data is None else data
     data = data if extend is None else extend(data)
     cell = Cell(variant, k, 0, config.seed)
     what = f"model '{variant.label}'{'' if k is None else f' at k={k}'}"

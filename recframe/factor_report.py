@@ -29,7 +29,7 @@ from recframe.factor_labels import model_labels
 from recframe.leaderboard import Leaderboard
 from recframe.merge import ResultSet
 from recframe.paths import is_regular_file
-from recframe.prepare import load_dataset
+from recframe.prepare import load_preprocessed
 from recframe.tables import Table, to_html, to_markdown
 from recframe.winner import first
 
@@ -101,7 +101,8 @@ def section(config: ExperimentConfig, result: ResultSet, board: Leaderboard) -> 
         return None, None
     cells = result.table[(result.table["model"] == best.model) & (result.table["k"].fillna(-1) == (best.k or -1))]
     seconds = float(np.nanmedian(cells["fit_seconds"])) if cells["fit_seconds"].notna().any() else 0.0
-    if load_dataset(config.dataset.type, config.dataset.params, config.plugins).feature_matrix() is None:
+    data = load_preprocessed(config)[0]  # loaded once: for the features, then for the fit
+    if data.feature_matrix() is None:
         return None, None  # nothing to label them with
     if policy == "auto" and seconds > AUTO_FIT_SECONDS:
         return None, (
@@ -112,7 +113,7 @@ def section(config: ExperimentConfig, result: ResultSet, board: Leaderboard) -> 
     rank = "first" if overall is not None and overall.model == best.model else "the best-ranked factor model"
     chosen = f" (k={best.k} chosen on {best.folds})" if best.folds else ""
     try:  # the preprocessed data, as recframe explain has it, and one fit
-        trained = explain.train(config, best.model, best.k, require="factors")
+        trained = explain.train(config, best.model, best.k, require="factors", data=data)
         return labelled(trained, f"{best.model} is {rank} by {best.metric}{chosen}. "), None
     except InputError as error:  # a plugin's failure too (PluginError)
         return None, f"no factor labels in the report: {error}"

@@ -85,8 +85,12 @@ def fold_in_split(model: Model, split: Split) -> FoldedIn | None:
 
 
 def fold_in_seconds(details: pd.Series) -> pd.Series:
-    """Each cell's ``fold_in_seconds`` from its details (JSON text); NaN without fold-in."""
-    return details.map(lambda text: json.loads(text).get("fold_in_seconds", np.nan) if text else np.nan).astype(float)
+    """Each cell's ``fold_in_seconds`` from its details (JSON text); NaN without fold-in.
+    Only the details that mention it are parsed: most runs have none, and every board reads this."""
+    seconds = np.full(len(details), np.nan)
+    folded = details.astype(str).str.contains('"fold_in_seconds"', regex=False).to_numpy(dtype=bool)
+    seconds[folded] = [json.loads(text)["fold_in_seconds"] for text in details[folded]]
+    return pd.Series(seconds, index=details.index)
 
 
 def seen_items(split: Split) -> sp.csr_matrix:

@@ -81,12 +81,19 @@ def load_dataset(name: str, params: Mapping[str, Any], plugins: Plugins | None =
     return data
 
 
-def load_data(config: ExperimentConfig) -> PreparedData:
-    splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
-    clock = time.perf_counter()
+def load_preprocessed(config: ExperimentConfig) -> tuple[Interactions, dict[str, Any]]:
+    """The config's dataset after its preprocessing, and what preprocessing did (no folds:
+    what ``recframe explain`` and ``recommend`` train on)."""
     data = load_dataset(config.dataset.type, config.dataset.params, config.plugins)
     data, preprocessing = preprocess.apply(data, config.dataset.preprocess)
     content.check_features(config.models, data)
+    return data, preprocessing
+
+
+def load_data(config: ExperimentConfig) -> PreparedData:
+    splitter_class = config.plugins.registry.get("splitter", config.split.type).factory
+    clock = time.perf_counter()
+    data, preprocessing = load_preprocessed(config)
     loaded = time.perf_counter()
     raw_splits = interrupts.run_plugin(
         f"split '{config.split.type}'",
