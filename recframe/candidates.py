@@ -11,6 +11,8 @@ alike); and the catalog of coverage, popularity, novelty and Gini is the candida
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -19,9 +21,13 @@ from recframe.topk import top_k_indices
 TIE_SEED = 0  # the fixed random order that breaks ties among candidates
 
 
+@cache
 def tie_order(n_items: int) -> np.ndarray:
-    """The order in which tied candidates are listed: a fixed permutation of the items."""
-    return np.random.default_rng(TIE_SEED).permutation(n_items)
+    """The order in which tied candidates are listed: a fixed permutation of the items
+    (drawn once per catalogue size, not once per batch of users; read-only)."""
+    order = np.random.default_rng(TIE_SEED).permutation(n_items)
+    order.flags.writeable = False
+    return order
 
 
 def candidate_top_k(
