@@ -147,6 +147,15 @@ def single_configurations(board: Leaderboard) -> bool:
     return bool((board.summary.groupby("model")["k"].nunique(dropna=False) <= 1).all())
 
 
+def has_sweep(board: Leaderboard) -> bool:
+    """Whether ``board`` has a k sweep worth its own tables: some model tried more than one
+    setting on the test folds. Not when every multi-candidate model was searched (their
+    trials differ from fold to fold, see ``Leaderboard.sweep``): the sweep then holds only
+    models with one setting, each already in the first table."""
+    tested = board.sweep or board
+    return not tested.summary.empty and not single_configurations(tested)
+
+
 def optimistic(board: Leaderboard) -> str:
     """What a test-selected table says of its numbers: ``OPTIMISTIC``, or ``NOTHING_CHOSEN``."""
     return NOTHING_CHOSEN if single_configurations(board) else OPTIMISTIC

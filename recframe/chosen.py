@@ -10,7 +10,7 @@ without a ``stage`` column (an older run, or ``selection: none``) is all test ro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
 import numpy as np
@@ -164,3 +164,15 @@ def history(table: pd.DataFrame, picked: pd.DataFrame, higher: dict[str, bool]) 
         frames.append(scores.reset_index().assign(entry=entry, fold=fold, metric=metric, best=best.to_numpy()))
     columns = ["entry", "fold", "trial", "model", "k", "metric", "value", "best"]
     return pd.concat(frames, ignore_index=True)[columns] if frames else pd.DataFrame(columns=columns)
+
+
+def trial_values(table: pd.DataFrame, searched: Collection[str]) -> pd.DataFrame:
+    """Every trial of the ``searched`` models, fold by fold: its k and its mean value per
+    metric and stage (validation, and test when the run had ``oracle: true``). A trial
+    number names other parameters at each fold, so these are never averaged over folds."""
+    columns = ["entry", "model", "k", "fold", "stage", "metric", "value"]
+    rows = table[entries(table).isin(searched) & (table["status"] == "ok")]
+    if rows.empty:
+        return pd.DataFrame(columns=columns)
+    rows = rows.assign(entry=entries(rows), stage=rows["stage"].fillna("test"))
+    return rows.groupby(columns[:-1], sort=False)["value"].mean().reset_index()[columns]

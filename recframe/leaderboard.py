@@ -206,6 +206,7 @@ class Leaderboard:
     validation: pd.DataFrame = field(default_factory=pd.DataFrame)  # mean validation value per candidate and metric
     #: validation score of every trial, with the best so far, per model and fold
     history: pd.DataFrame = field(default_factory=pd.DataFrame)
+    trials: pd.DataFrame = field(default_factory=pd.DataFrame)  # searched models: chosen.trial_values
     #: (model, reason) of models left out of the rating metrics' rankings
     excluded: list[tuple[str, str]] = field(default_factory=list)
 
@@ -241,8 +242,7 @@ def build(
     from fold to fold, so they have no k sweep (``board.sweep`` holds the other models;
     their oracle is in ``board.gap``, their trials in ``board.history``).
     ``uncalibrated``: models left out of rating metrics (see ``recframe.calibration``)
-    unless the spec says ``uncalibrated: include``.
-    """
+    unless the spec says ``uncalibrated: include``."""
     uncalibrated = () if spec.uncalibrated == "include" else uncalibrated
     tests = chosen.stage(table, "test")
     if selection is None or (chosen.stage(table, "validation").empty and "entry" not in table.columns):
@@ -261,7 +261,7 @@ def build(
     board.gap = chosen.oracle_gap(board.summary, table, higher)
     validation = chosen.stage(table, "validation")
     board.validation = aggregate(validation[~chosen.entries(validation).isin(searched)])
-    board.history = chosen.history(table, picked, higher)
+    board.history, board.trials = chosen.history(table, picked, higher), chosen.trial_values(table, searched)
     board.failures = sweep.failures if chosen.stage(table, "validation").empty else _failures(table)
     return board
 

@@ -21,6 +21,7 @@ from recframe.board_text import (
     aggregation_caption,
     arrow,
     chosen_note,
+    has_sweep,
     how_chosen,
     interval_text,
     k_pivot,
@@ -263,17 +264,17 @@ def definitions_table(board: Leaderboard) -> Table:
 def layout(board: Leaderboard, split: str | None = None) -> list[Table]:
     """Every table of the leaderboard, in reading order; ``split`` describes the
     validation data (see ``recframe.selection_tables.validation_split``)."""
-    honest = board.selection == "validation"
+    honest, swept = board.selection == "validation", has_sweep(board)
     tables = [summary_table(board, split)]
     if honest:
         tables += [choices_table(board), gap_table(board)]
     for metric in board.metrics:
-        tables += [best_k_table(board, metric), k_pivot_table(board, metric)]
+        tables += [best_k_table(board, metric), *([k_pivot_table(board, metric)] if swept else [])]
         if honest and not board.validation.empty:
             tables.append(validation_pivot_table(board, metric))
-    if board.sweep is not None:
+    if board.sweep is not None and swept:
         tables.append(dataclasses.replace(summary_table(board.sweep), key="sweep-summary"))
-    tables += [costs_table(board), settings_table(board)]
+    tables += [costs_table(board), *([settings_table(board)] if swept else [])]
     if not board.failures.empty:
         tables.append(failures_table(board))
     tables.append(definitions_table(board))

@@ -9,7 +9,7 @@ display, nothing changed for a caller who also uses pyplot.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -20,9 +20,10 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import ScalarFormatter
 
 from recframe import selection_plots
-from recframe.board_text import aggregation_caption, optimistic, shown_k, slug
+from recframe.board_text import shown_k, slug
 from recframe.leaderboard import Leaderboard, MetricInfo
 from recframe.significance import NO_K
 
@@ -52,15 +53,20 @@ def board_colours(board: Leaderboard) -> Colours:
     return {model: palette(i % palette.N) for i, model in enumerate(models)}
 
 
-def _k_axis(axes: Axes, ks: list[int]) -> None:
-    if not ks:
+def _k_axis(axes: Axes, ks: list[int], searched: Sequence[int] = ()) -> None:
+    """Ticks at the ks swept; with a search's trials (any k in a range), a log axis's own."""
+    every = sorted({*ks, *searched})
+    if not every:
         axes.set_xticks([])
         axes.set_xlabel("(no model has latent factors)")
         return
-    if max(ks) / max(min(ks), 1) >= 8:
+    if max(every) / max(min(every), 1) >= 8:
         axes.set_xscale("log", base=2)
-    axes.set_xticks(ks, [str(k) for k in ks])
-    axes.minorticks_off()
+    if not searched:
+        axes.set_xticks(ks, [str(k) for k in ks])
+        axes.minorticks_off()
+    else:
+        axes.xaxis.set_major_formatter(ScalarFormatter())
     axes.set_xlabel("k (number of latent factors)")
 
 
@@ -139,24 +145,27 @@ def _chosen_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fi
     validation mean (dashed, on its own scale: a validation split is smaller than a test
     fold), with the k chosen at each fold circled on both."""
     tested = _ok((board.sweep or board).summary, metric)
-    if tested.empty:
+    if tested.empty and board.trials.empty:
         return None
     validated = _ok(board.validation, metric)
     entries = list(dict.fromkeys(board.summary["model"]))
     points, folds = selection_plots.chosen_points(board, metric.label), sorted(set(board.choices["fold"]))
     figure = Figure(figsize=(11, 4.2))
     test_axes, validation_axes = figure.subplots(1, 2, sharex=True)
-    for axes, rows, style in ((test_axes, tested, "-"), (validation_axes, validated, "--")):
+    panels = ((test_axes, tested, "-", "test"), (validation_axes, validated, "--", "validation"))
+    for axes, rows, style, stage in panels:
         for name, group, joined in selection_plots.curves(rows, entries):
             label = selection_plots.chosen_label(name, points, entries, folds)
             _curve(axes, group, colours[name], label, style, joined)
         selection_plots.mark_choices(axes, rows, points, colours, entries)
-        _k_axis(axes, _swept_ks(pd.concat([tested, validated])))
+        searched = selection_plots.draw_trials(axes, board, metric, stage, colours, folds)
+        _k_axis(axes, _swept_ks(pd.concat([tested, validated])), searched)
         axes.set_ylabel(f"{'test' if axes is test_axes else 'validation'} {_direction(metric)}")
     _ring(test_axes, [], [], "grey", label="k chosen at a fold")
     test_axes.set_title("test folds: every candidate (solid)", fontsize="medium")
     test_axes.grid(alpha=0.3)
-    _finish(validation_axes, "validation data (dashed)", test_axes.get_legend_handles_labels()[0])
+    handles = {h.get_label(): h for a in (test_axes, validation_axes) for h in a.get_legend_handles_labels()[0]}
+    _finish(validation_axes, "validation data (dashed)", list(handles.values()))
     figure.suptitle(f"{metric.label} against k: test and validation means, the k chosen at each fold circled")
     return figure
 
@@ -253,25 +262,13 @@ def search_history(board: Leaderboard, model: str) -> Figure:
     return figure
 
 
-def _caption(board: Leaderboard, metric: MetricInfo) -> str:
-    """The caption of a metric's chart against k."""
-    if board.selection != "validation":
-        return f"{aggregation_caption(board, metric)} {optimistic(board)}"
-    return (
-        "Left: each candidate's mean on the test folds with its 95% CI band (every candidate tested); right: its mean "
-        "on the validation data (dashed); circled on both: each k chosen on validation at some fold (the legend gives "
-        "each fold's, in fold order). "
-        f"{aggregation_caption(board, metric)}"
-    )
-
-
 def write_plots(board: Leaderboard, directory: Path) -> list[Plot]:
     """Write every chart that has data as PNG and SVG into ``directory`` (captions apart)."""
     directory.mkdir(parents=True, exist_ok=True)
     colours = board_colours(board)
     charts: list[tuple[Plot, Callable[[], Figure | None]]] = [
         (
-            Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", _caption(board, m)),
+            Plot(f"{slug(m.label)}-vs-k", f"{m.label} against k", selection_plots.vs_k_caption(board, m)),
             partial(metric_vs_k, board, m, colours),
         )
         for m in board.metrics

@@ -1,5 +1,5 @@
 """What the charts of ``recframe.plots`` draw of honest selection: which candidates
-make a curve, where each fold's choice lies, and a model's search history, drawn onto
+make a curve, where each fold's choice lies, a search's trials and its history, drawn onto
 axes the caller owns (figures, files and styling stay in ``recframe.plots``)."""
 
 from __future__ import annotations
@@ -7,12 +7,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import MaxNLocator
 
+from recframe.board_text import aggregation_caption, optimistic
 from recframe.config import is_model_named
-from recframe.leaderboard import Leaderboard
+from recframe.leaderboard import Leaderboard, MetricInfo
 
 #: the label of a search trial, ``surprise-svd(trial 7, lr_all=0.0123)`` (``recframe.search``)
 TRIAL = re.compile(r"\(trial \d+")
@@ -81,3 +83,49 @@ def draw_history(axes: Axes, history: pd.DataFrame) -> None:
         (line,) = axes.step(rows["trial"], rows["best"], where="post", label=f"fold {fold}: best so far")
         axes.plot(rows["trial"], rows["value"], marker="o", markersize=3, linestyle="none", color=line.get_color())
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
+def draw_trials(
+    axes: Axes, board: Leaderboard, metric: MetricInfo, stage: str, colours: Mapping[str, object], folds: list[int]
+) -> list[int]:
+    """Each searched model's trials at ``stage`` as a cloud of dots (value against k, one
+    dot per trial and fold), each fold's choice circled, the worst tenth of the trials
+    off the scale (a diverged trial would flatten the rest); returns the ks drawn."""
+    if board.trials.empty:
+        return []
+    trials, ranked = board.trials, board.best[(board.best["metric"] == metric.label) & board.best["rank"].notna()]
+    rows = trials[(trials["metric"] == metric.label) & (trials["stage"] == stage) & trials["k"].notna()]
+    rows = rows[rows["entry"].isin(ranked["model"])]  # not the models left out of this metric (uncalibrated)
+    picked = chosen_points(board, metric.label)
+    chosen = set(zip(picked["model"], picked["fold"], strict=True))
+    for entry, group in rows.groupby("entry", sort=False):
+        colour, mine = colours[str(entry)], picked[picked["model"].isin(group["model"])]
+        by_fold = dict(zip(mine["fold"], mine["k"], strict=True))
+        ks = "/".join(str(by_fold[f]) if f in by_fold else "·" for f in folds)
+        label = f"{entry} (searched: each trial at each fold; chosen k: {ks})"
+        axes.plot(group["k"], group["value"], marker="o", ms=3, ls="none", color=colour, alpha=0.45, label=label)
+        mark = [(m, f) in chosen for m, f in zip(group["model"], group["fold"], strict=True)]
+        axes.plot(group["k"][mark], group["value"][mark], marker="o", ms=9, mfc="none", mec=colour, mew=1.5, ls="none")
+    if len(rows) >= 10:
+        values = rows["value"].to_numpy(dtype=float)
+        low, high = np.quantile(values, [0.1, 1.0] if metric.higher_is_better else [0.0, 0.9])
+        axes.set_ylim(float(low - 0.05 * (high - low)), float(high + 0.05 * (high - low)))
+    return sorted(int(k) for k in rows["k"].unique())
+
+
+def vs_k_caption(board: Leaderboard, metric: MetricInfo) -> str:
+    """The caption of a metric's chart against k."""
+    if board.selection != "validation":
+        return f"{aggregation_caption(board, metric)} {optimistic(board)}"
+    searched = (
+        "Searched models: one dot per trial and fold (a trial's parameters differ from fold to fold, so trials are "
+        "not averaged), the trial chosen at each fold circled, the worst tenth of the trials off the scale; the "
+        "test dots exist only with oracle: true. "
+        if not board.trials.empty
+        else ""
+    )
+    return (
+        "Left: each candidate's mean on the test folds with its 95% CI band (every candidate tested); right: its mean "
+        "on the validation data (dashed); circled on both: each k chosen on validation at some fold (the legend gives "
+        f"each fold's, in fold order). {searched}{aggregation_caption(board, metric)}"
+    )

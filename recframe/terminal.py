@@ -24,6 +24,7 @@ from recframe.board_text import (
     NOT_DIFFERENT,
     aggregation_caption,
     arrow,
+    has_sweep,
     how_chosen,
     k_text,
     not_different,
@@ -121,7 +122,7 @@ def board_parts(
     shared = [how_chosen(board, split), optimistic(board.sweep or board)]
     shared += [sentence for one in boards for sentence in (aggregation_caption(one), significance_caption(one))]
     if wide:
-        tables = [settings_table(board), summary_table(board, split)]
+        tables = [*([settings_table(board)] if has_sweep(board) else []), summary_table(board, split)]
         tables += [gap_table(board)] if board.selection == "validation" else []
         for table in tables:
             parts += [*text_blocks(table, width, caption=False)]

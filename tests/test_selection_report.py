@@ -281,3 +281,38 @@ def test_oracle_off_with_a_grid_still_draws_every_validation_curve(tmp_path):
     assert (folder / "plots" / "rmse-vs-k.svg").exists()
     svg = (folder / "plots" / "rmse-vs-k.svg").read_text()
     assert "sgd-biased(reg_all=0.02)" in svg and "sgd-biased(reg_all=0.1)" in svg
+
+
+def test_with_every_choice_searched_the_report_has_no_empty_sweep_and_plots_each_trial(tmp_path):
+    """When every model with more than one candidate was searched, the test-selected sweep
+    holds only models with one setting: its tables repeated the first table (or were
+    empty), and the charts against k drew no searched model at all."""
+    trials = 5
+    config = {
+        **copy.deepcopy(CONFIG),
+        "models": [
+            {
+                "type": "truncated-svd",
+                "search": {"method": "random", "trials": trials, "space": {"factors": {"int": [2, 8]}}},
+            },
+            "bias",
+        ],
+        "selection": {"oracle": True},
+    }
+    folder = write_run(config, tmp_path / "small")
+    board = read_results(folder).leaderboard()
+    keys = {table.key for table in layout(board)}
+    assert not {"rmse-k", "sweep-summary", "settings"} & keys and {"summary", "gap", "rmse-best", "costs"} <= keys
+    markdown = (folder / "leaderboard.md").read_text()
+    assert "by model and k: test folds" not in markdown and "All settings" not in markdown
+    # every trial of every fold once per stage and metric, never averaged over folds
+    per_fold = board.trials.groupby(["entry", "fold", "stage", "metric"]).size()
+    assert set(per_fold) == {trials} and set(board.trials["stage"]) == {"validation", "test"}
+    assert len(per_fold.index.get_level_values("fold").unique()) == 3
+    svg = (folder / "plots" / "rmse-vs-k.svg").read_text()
+    assert "truncated-svd (searched: each trial at each fold; chosen k:" in svg
+    assert "no model has latent factors" not in svg
+
+    alone = {**config, "models": config["models"][:1]}  # no model outside the search: the sweep is empty
+    markdown = (write_run(alone, tmp_path / "alone") / "leaderboard.md").read_text()
+    assert "over 0 folds" not in markdown and "All settings" not in markdown
