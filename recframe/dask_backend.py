@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from recframe import interrupts
 from recframe.errors import InputError
 from recframe.execution import CellOutcome, CellSource, Folds, execute_cell, limit_threads
+from recframe.memory import collect_only_new_objects
 from recframe.pool import main_module_hidden
 
 if TYPE_CHECKING:
@@ -85,4 +86,5 @@ def _dask_cell(shared: tuple[tuple[Any, str], Folds], cell: Cell, timeout_s: flo
         _WORKER.update(key=key, config=reload_config(config_source))
         limit_threads(_WORKER["config"].execution.threads)
         warm_up()
+        collect_only_new_objects(every_cell=False)
     return execute_cell(_WORKER["config"], cell, folds[cell.stage, cell.fold], timeout_s)

@@ -43,11 +43,31 @@ def _release_free_memory() -> None:
     glibc's malloc keeps freed heap pages resident (and, having freed a large block, serves
     blocks of up to 32 MB from that heap rather than fresh mappings): a cell reusing them
     would add nothing to the resident size, and read 0 MiB however much it allocated.
-    ``malloc_trim(0)`` returns every free page; elsewhere (not glibc) this does nothing."""
+    ``malloc_trim(0)`` returns every free page; elsewhere (not glibc) this does nothing.
+
+    In a worker (:func:`collect_only_new_objects`) every object that survives the collection
+    is then frozen: the next cell's collection walks only what was made since. A full
+    collection over the libraries a worker imports took 0.13 s, 30x a small cell's work."""
     gc.collect()
+    if _FREEZE_SURVIVORS[0]:
+        gc.freeze()
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+
+
+_FREEZE_SURVIVORS = [False]
+
+
+def collect_only_new_objects(every_cell: bool = True) -> None:
+    """For a worker, once its imports are done: freeze what survives a collection now
+    (``gc.freeze``) and, with ``every_cell``, before each cell too, so that cyclic garbage
+    is still freed but long-lived objects are not walked again. Not in a notebook's or
+    caller's process, whose frozen cyclic garbage would never be freed; and only once in a
+    Dask worker, whose scheduler traffic between cells would be frozen with the rest."""
+    gc.collect()
+    gc.freeze()
+    _FREEZE_SURVIVORS[0] = every_cell
 
 
 @functools.cache

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from recframe import interrupts
 from recframe.execution import CellOutcome, CellSource, Folds, Queue, execute_cell, limit_threads
+from recframe.memory import collect_only_new_objects
 
 if TYPE_CHECKING:
     from recframe.cells import Cell
@@ -52,6 +53,7 @@ def _init_worker(config_source: tuple[Any, str], folds: Folds, threads: int, own
     warm_up()
     _WORKER["config"] = reload_config(config_source)
     _WORKER["folds"] = folds
+    collect_only_new_objects()
 
 
 def _worker_cell(cell: Cell, timeout_s: float | None) -> CellOutcome:
