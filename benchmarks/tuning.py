@@ -62,7 +62,7 @@ def main() -> None:
                 "model": model,
                 f"tuned {metric}": f"{row['mean']:.4f} [{row['ci_low']:.4f}, {row['ci_high']:.4f}]",
                 "oracle (optimistic)": f"{gap.loc[model, 'oracle']:.4f}" if model in gap.index else "–",
-                "gap": f"{gap.loc[model, 'gap']:+.4f}" if model in gap.index else "–",
+                "gap": f"{round(gap.loc[model, 'gap'], 4) + 0.0:+.4f}" if model in gap.index else "–",
                 f"defaults {metric}": f"{grid.loc[model, 'mean']:.4f}" if model in grid.index else "–",
                 "trials to match the grid": "–" if pd.isna(needed.get(model)) else f"{needed.get(model):.0f}",
             }

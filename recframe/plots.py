@@ -164,7 +164,9 @@ def _chosen_vs_k(board: Leaderboard, metric: MetricInfo, colours: Colours) -> Fi
     _ring(test_axes, [], [], "grey", label="k chosen at a fold")
     test_axes.set_title("test folds: every candidate (solid)", fontsize="medium")
     test_axes.grid(alpha=0.3)
-    handles = {h.get_label(): h for a in (test_axes, validation_axes) for h in a.get_legend_handles_labels()[0]}
+    handles: dict[str, Any] = {}  # a label's first handle: solid (test) before dashed (validation)
+    for handle in [*test_axes.get_legend_handles_labels()[0], *validation_axes.get_legend_handles_labels()[0]]:
+        handles.setdefault(handle.get_label(), handle)
     _finish(validation_axes, "validation data (dashed)", list(handles.values()))
     figure.suptitle(f"{metric.label} against k: test and validation means, the k chosen at each fold circled")
     return figure

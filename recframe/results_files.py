@@ -41,6 +41,10 @@ TYPE_NAMES = {str: "text", int: "an integer", bool: "true or false", dict: "a ma
 Read = TypeVar("Read")
 
 
+#: the dtypes of a run's whole-number columns, so that a folder read back writes the same files
+_WHOLE: dict[str, Any] = {"k": "Int64", "fold": "int64", "seed": "int64", "trial": "int64"}
+
+
 def required(directory: Path, name: str) -> Path:
     """``directory/name``, a regular file; a one-line ``DataError`` when it is missing."""
     path = directory / name
@@ -75,8 +79,8 @@ def read_cells(path: Path, metrics: list[str]) -> pd.DataFrame:
         raise DataError(f"{path}: no column {', '.join(missing)}; not a recframe cells table: {HINT}")
     if table.empty:
         raise DataError(f"{path}: no cells; {HINT}")
-    for column in ("k", "fold", "seed", "trial"):
-        table[column] = _numbers(path, table, column, whole=True, nullable=column == "k").astype("Int64")
+    for column in ("k", "fold", "seed", "trial"):  # the dtypes of a run's table: only k may be missing
+        table[column] = _numbers(path, table, column, whole=True, nullable=column == "k").astype(_WHOLE[column])
     _require_values(path, table, "stage", lambda value: value in STAGES, f"one of {', '.join(STAGES)}")
     table["entry"] = table["entry"].fillna(table["model"])
     for column in ("value", "fit_seconds", "eval_seconds", "peak_memory_mb"):
@@ -98,7 +102,7 @@ def read_per_user(path: Path, metrics: list[str]) -> pd.DataFrame:
     if missing:
         raise DataError(f"{path}: no column {', '.join(missing)}; not recframe's per-user values: {HINT}")
     for column in ("k", "fold", "seed"):
-        frame[column] = _numbers(path, frame, column, whole=True, nullable=column == "k").astype("Int64")
+        frame[column] = _numbers(path, frame, column, whole=True, nullable=column == "k").astype(_WHOLE[column])
     for column in [c for c in frame.columns if c in metrics]:
         frame[column] = _numbers(path, frame, column, whole=False, nullable=True)
     return frame

@@ -210,9 +210,13 @@ def test_report_shows_the_new_tables_and_each_searched_model_history(folder):
 def test_a_folder_written_with_selection_is_rebuilt_in_place(folder, capsys):
     before = {path.name for path in folder.iterdir()}
     assert {"sweep.csv", "choices.csv", "trials.csv"} <= before
+    data = {name: (folder / name).read_bytes() for name in ("cells.csv", "per_user.parquet", "trials.csv")}
     assert cli.main(["leaderboard", str(folder)]) == 0
     assert "Each model per metric, configuration chosen on validation\n" in capsys.readouterr().out
     assert {path.name for path in folder.iterdir()} == before
+    # read back and written again, the data files are the run's own bytes (fold and seed were
+    # read back as nullable integers, and per_user.parquet changed at every rebuild)
+    assert {name: (folder / name).read_bytes() for name in data} == data
 
 
 def test_selection_none_says_optimistic_everywhere(tmp_path):
