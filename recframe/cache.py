@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from recframe.errors import InputError
 from recframe.paths import is_regular_file
@@ -127,7 +128,7 @@ def _read_entry(rows_path: Path, per_user_path: Path) -> tuple[list[dict[str, An
         return rows, None
     if not is_regular_file(per_user_path):
         raise ValueError("per-user values missing")
-    per_user = pd.read_parquet(per_user_path)
+    per_user = pq.read_table(per_user_path, use_threads=False).to_pandas(use_threads=False)  # pandas': 1.5x slower
     if "user" not in per_user.columns:
         raise ValueError("per-user values without users")
     return rows, per_user
