@@ -129,8 +129,11 @@ def board_parts(
             if caption := _without(table.caption, shared):
                 parts.append(Text(caption, style="dim"))
             parts.append(Text(""))
-    gap = ", the selection gap" if board.selection == "validation" else ""
-    hint = [] if wide else [f"--wide: every setting{gap}."]
+    shown = [
+        *(["every setting"] if has_sweep(board) else []),
+        *(["the selection gap"] if board.selection == "validation" else []),
+    ]
+    hint = [] if wide or not shown else [f"--wide: {', '.join(shown)}."]
     parts += [Text(note, style="dim") for note in [*notes, " ".join(shared_notes(board, split, styled)), *hint]]
     return parts
 

@@ -309,6 +309,9 @@ def test_with_every_choice_searched_the_report_has_no_empty_sweep_and_plots_each
     assert not {"rmse-k", "sweep-summary", "settings"} & keys and {"summary", "gap", "rmse-best", "costs"} <= keys
     markdown = (folder / "leaderboard.md").read_text()
     assert "by model and k: test folds" not in markdown and "All settings" not in markdown
+    printed = terminal_text(board)  # no table of every setting to offer with --wide
+    assert "--wide: the selection gap." in printed and "every setting" not in printed
+    assert "All settings" not in terminal_text(board, wide=True)
     # every trial of every fold once per stage and metric, never averaged over folds
     per_fold = board.trials.groupby(["entry", "fold", "stage", "metric"]).size()
     assert set(per_fold) == {trials} and set(board.trials["stage"]) == {"validation", "test"}
