@@ -48,10 +48,13 @@ def chosen_label(name: str, points: pd.DataFrame, entries: list[str], folds: lis
     """A curve's legend entry with the k chosen at each fold on it, ``PureSVD (chosen k:
     16/32/16)``; ``·`` for a fold that chose another of the model's curves."""
     mine = points[[curve_name(str(model), entries) == name for model in points["model"]]]
-    if mine.empty:
-        return name
+    return f"{name} (chosen k: {fold_ks(mine, folds)})" if not mine.empty else name
+
+
+def fold_ks(mine: pd.DataFrame, folds: list[int]) -> str:
+    """The k chosen at each fold, in fold order, ``16/32/16`` (``·``: another curve's choice)."""
     by_fold = dict(zip(mine["fold"], mine["k"], strict=True))
-    return f"{name} (chosen k: {'/'.join(str(by_fold[f]) if f in by_fold else '·' for f in folds)})"
+    return "/".join(str(by_fold[f]) if f in by_fold else "·" for f in folds)
 
 
 def mark_choices(
@@ -100,9 +103,7 @@ def draw_trials(
     chosen = set(zip(picked["model"], picked["fold"], strict=True))
     for entry, group in rows.groupby("entry", sort=False):
         colour, mine = colours[str(entry)], picked[picked["model"].isin(group["model"])]
-        by_fold = dict(zip(mine["fold"], mine["k"], strict=True))
-        ks = "/".join(str(by_fold[f]) if f in by_fold else "·" for f in folds)
-        label = f"{entry} (searched: each trial at each fold; chosen k: {ks})"
+        label = f"{entry} (searched: each trial at each fold; chosen k: {fold_ks(mine, folds)})"
         axes.plot(group["k"], group["value"], marker="o", ms=3, ls="none", color=colour, alpha=0.45, label=label)
         mark = [(m, f) in chosen for m, f in zip(group["model"], group["fold"], strict=True)]
         axes.plot(group["k"][mark], group["value"][mark], marker="o", ms=9, mfc="none", mec=colour, mew=1.5, ls="none")

@@ -121,8 +121,9 @@ def board_parts(
     boards = [board] if board.sweep is None else [board, board.sweep]
     shared = [how_chosen(board, split), optimistic(board.sweep or board)]
     shared += [sentence for one in boards for sentence in (aggregation_caption(one), significance_caption(one))]
+    swept = has_sweep(board)
     if wide:
-        tables = [*([settings_table(board)] if has_sweep(board) else []), summary_table(board, split)]
+        tables = [*([settings_table(board)] if swept else []), summary_table(board, split)]
         tables += [gap_table(board)] if board.selection == "validation" else []
         for table in tables:
             parts += [*text_blocks(table, width, caption=False)]
@@ -130,7 +131,7 @@ def board_parts(
                 parts.append(Text(caption, style="dim"))
             parts.append(Text(""))
     shown = [
-        *(["every setting"] if has_sweep(board) else []),
+        *(["every setting"] if swept else []),
         *(["the selection gap"] if board.selection == "validation" else []),
     ]
     hint = [] if wide or not shown else [f"--wide: {', '.join(shown)}."]
