@@ -11,7 +11,7 @@ from recframe_plugins.implicit_models import ImplicitALS
 from recframe_plugins.sgd import SURPRISE_DEFAULTS, BiasedSGD
 from recframe_plugins.sklearn_models import PureSVD, SklearnNMF
 from recframe_plugins.splitters import Holdout
-from recframe_plugins.surprise_models import SurpriseNMF, SurpriseSVD
+from recframe_plugins.surprise_models import SurpriseNMF, SurpriseSVD, surprise_trainset
 from recframe_plugins.synthetic import Synthetic
 from sklearn.decomposition import NMF, TruncatedSVD
 from threadpoolctl import threadpool_limits
@@ -124,3 +124,23 @@ def test_truncated_svd_reports_its_reconstruction_error(split):
     expected = np.linalg.norm(dense - model.user_factors_ @ model.item_factors_.T)
     assert model.details()["reconstruction_err"] == pytest.approx(expected, rel=1e-4)
     assert 0 < model.details()["explained_variance_ratio"] < 1
+
+
+def test_surprise_trainset_equals_surprises_own_and_fits_the_same_bits(split):
+    """recframe builds the trainset itself (each user's tuples together, for the cache) from
+    rows whose users interleave; every field must be what Surprise's own builder makes."""
+    grouped, _ = split
+    train = grouped.subset(np.random.default_rng(0).permutation(len(grouped)))
+    assert (np.diff(train.users) < 0).any()  # rows not grouped by user: the order matters
+    ours = surprise_trainset(train)
+    frame = pd.DataFrame({"u": train.users, "i": train.items, "r": train.values.astype(float)})
+    scale = (float(train.values.min()), float(train.values.max()))
+    theirs = surprise.Dataset.load_from_df(frame, surprise.Reader(rating_scale=scale)).build_full_trainset()
+    assert ours.ur == theirs.ur and ours.ir == theirs.ir
+    assert ours._raw2inner_id_users == theirs._raw2inner_id_users
+    assert ours._raw2inner_id_items == theirs._raw2inner_id_items
+    fields = ("n_users", "n_items", "n_ratings", "rating_scale", "global_mean")
+    assert [getattr(ours, f) for f in fields] == [getattr(theirs, f) for f in fields]
+    for algorithm in (surprise.SVD, surprise.NMF):
+        a, b = (algorithm(n_factors=4, n_epochs=5, random_state=2).fit(t) for t in (ours, theirs))
+        assert np.array_equal(a.pu, b.pu) and np.array_equal(a.qi, b.qi)
