@@ -32,6 +32,8 @@ import pyarrow.parquet as pq
 from recframe.errors import InputError
 from recframe.paths import is_regular_file
 
+#: the cache's subfolder of search proposals (``ProposalMemo``)
+PROPOSALS = "proposals"
 # what reading a damaged JSON or Parquet file raises (pyarrow's errors derive from these)
 UNREADABLE = (OSError, ValueError, TypeError, NotImplementedError, RecursionError)
 
@@ -111,6 +113,30 @@ class CellCache:
         finally:
             lock.unlink(missing_ok=True)  # while still held: a waiting run then locks a fresh file
             os.close(handle)
+
+
+class ProposalMemo:
+    """What each search proposed, after which history (``recframe.search.Study``): one
+    small JSON file per proposal in ``directory``, written atomically; ``read=False``
+    (``--rerun``) stores proposals without reading any. A damaged file reads as absent."""
+
+    def __init__(self, directory: Path, read: bool = True) -> None:
+        self.directory, self.read = directory, read
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        path = self.directory / f"{key}.json"
+        if not self.read or not os.path.lexists(path):
+            return None
+        try:
+            point = json.loads(path.read_text()) if is_regular_file(path) else None
+        except UNREADABLE:
+            point = None
+        return point if isinstance(point, dict) else None
+
+    def put(self, key: str, point: dict[str, Any]) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        text = json.dumps(point, default=_json_value)
+        _write_atomically(self.directory / f"{key}.json", lambda p: p.write_text(text))
 
 
 def _read_entry(rows_path: Path, per_user_path: Path) -> tuple[list[dict[str, Any]], pd.DataFrame | None]:

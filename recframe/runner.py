@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from recframe import chosen, content, dask_backend, execution, jupyter, pool
-from recframe.cache import CellCache, cell_key
+from recframe.cache import PROPOSALS, CellCache, ProposalMemo, cell_key
 from recframe.cells import RESULT_COLUMNS, Cell, Identity, repeat_seeds
 from recframe.config import ExperimentConfig, load_config
 from recframe.execution import CellOutcome, CellSource, Folds
@@ -214,7 +214,8 @@ def run_experiment(
     prints = {"test": split_fingerprint(prepared.splits), "validation": split_fingerprint(prepared.validation)}
     prints["features"] = content.features_fingerprint(prepared.data)
     cache = CellCache(cache_dir) if cache_dir is not None else None
-    planner = Planner(config, len(prepared.splits))
+    proposals = ProposalMemo(cache_dir / PROPOSALS, read=not rerun) if cache_dir is not None else None
+    planner = Planner(config, len(prepared.splits), proposals)
     outcomes: dict[Identity, CellOutcome] = {}
     keys: dict[Identity, str] = {}
 

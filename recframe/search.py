@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from recframe.config.specs import Dimension, ModelEntry, ModelVariant
-from recframe.errors import show
+from recframe.errors import InputError, show
 
 
 @dataclass(frozen=True)
@@ -63,30 +63,47 @@ def _distribution(dimension: Dimension) -> Any:
     return FloatDistribution(dimension.low, dimension.high, log=dimension.log)
 
 
+class SearchReplayError(InputError):
+    """A stored proposal differs from what the sampler proposes after the same history."""
+
+
 class Study:
     """A random or TPE search of one model at one fold: :meth:`ask` proposes the next
-    trial, :meth:`tell` gives its validation score (None: it failed), in trial order."""
+    trial, :meth:`tell` gives its validation score (None: it failed), in trial order.
 
-    def __init__(self, entry: ModelEntry, seed: int, higher_is_better: bool) -> None:
-        import optuna
+    With ``proposals`` (a :class:`recframe.cache.ProposalMemo`), each proposal is stored
+    under a hash of the search (Optuna's version, sampler, seed, direction, space) and
+    of every trial proposed and told before it. While every proposal is found there (a
+    rerun over cached cells), no Optuna study exists: TPE's sampling was most of such a
+    rerun. At the first proposal not found, a study is created and told the history
+    again, each of its proposals checked against the stored one, and it proposes live
+    from then on: the trials are those an uninterrupted search proposes, stored or not.
+    """
 
+    def __init__(self, entry: ModelEntry, seed: int, higher_is_better: bool, proposals: Any = None) -> None:
         assert entry.search is not None
-        optuna.logging.set_verbosity(optuna.logging.WARNING)
         self.entry = entry
         self.space = {d.name: _distribution(d) for d in entry.search.space}
-        direction = optuna.study.StudyDirection.MAXIMIZE if higher_is_better else optuna.study.StudyDirection.MINIMIZE
-        self.study = optuna.create_study(direction=direction, sampler=_sampler(entry.search.method, seed))
-        self.trials: list[Any] = []
+        self.seed, self.higher_is_better, self.proposals = seed, higher_is_better, proposals
+        self.points: list[dict[str, Any]] = []  # every trial's proposal, in trial order
+        self.values: list[float | None] = []  # the scores told, in trial order
+        self.study: Any = None  # the live Optuna study, once one was needed
+        self.trials: list[Any] = []  # its trials
 
     @property
     def exhausted(self) -> bool:
         assert self.entry.search is not None
-        return len(self.trials) >= self.entry.search.trials
+        return len(self.points) >= self.entry.search.trials
 
     def ask(self) -> Candidate:
-        trial = self.study.ask(self.space)
-        self.trials.append(trial)
-        return self.candidate(len(self.trials) - 1, dict(trial.params))
+        key = self._history_key() if self.proposals is not None else ""
+        point = self.proposals.get(key) if self.proposals is not None and self.study is None else None
+        if point is None or point.keys() != self.space.keys():
+            point = self._ask_live()
+            if self.proposals is not None:
+                self.proposals.put(key, point)
+        self.points.append(point)
+        return self.candidate(len(self.points) - 1, point)
 
     def candidate(self, order: int, point: dict[str, Any]) -> Candidate:
         """The candidate of trial ``order`` proposing ``point``."""
@@ -100,12 +117,58 @@ class Study:
         return Candidate(variant, k, order)
 
     def tell(self, order: int, value: float | None) -> None:
+        assert order == len(self.values), "trials are told in order"
+        self.values.append(value if value is not None and math.isfinite(value) else None)
+        if self.study is not None:
+            self._tell_live(order)
+
+    def _ask_live(self) -> dict[str, Any]:
+        if self.study is None:
+            self._replay()
+        trial = self.study.ask(self.space)
+        self.trials.append(trial)
+        return {name: _plain(value) for name, value in trial.params.items()}
+
+    def _replay(self) -> None:
+        """A new study, taken through the trials so far as it would have proposed them."""
         import optuna
 
-        if value is None or not math.isfinite(value):
+        assert self.entry.search is not None
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+        direction = (
+            optuna.study.StudyDirection.MAXIMIZE if self.higher_is_better else optuna.study.StudyDirection.MINIMIZE
+        )
+        self.study = optuna.create_study(direction=direction, sampler=_sampler(self.entry.search.method, self.seed))
+        for order, point in enumerate(self.points):
+            trial = self.study.ask(self.space)
+            self.trials.append(trial)
+            if {name: _plain(value) for name, value in trial.params.items()} != point:
+                where = getattr(self.proposals, "directory", "the cache")
+                raise SearchReplayError(
+                    f"{where}: the stored proposal of {self.entry.name}'s trial {order} is not what Optuna "
+                    "proposes after the same trials; run again with --rerun to search afresh"
+                )
+            if order < len(self.values):
+                self._tell_live(order)
+
+    def _tell_live(self, order: int) -> None:
+        import optuna
+
+        value = self.values[order]
+        if value is None:
             self.study.tell(self.trials[order], state=optuna.trial.TrialState.FAIL)
         else:
             self.study.tell(self.trials[order], value)
+
+    def _history_key(self) -> str:
+        import optuna
+
+        from recframe.cache import cell_key
+
+        assert self.entry.search is not None
+        space = [[d.name, d.kind, d.low, d.high, d.log, d.choices] for d in self.entry.search.space]
+        search = [optuna.__version__, self.entry.search.method, self.seed, self.higher_is_better, space]
+        return cell_key({"search": search, "points": self.points, "values": self.values})
 
 
 def _plain(value: Any) -> Any:

@@ -26,6 +26,7 @@ import pandas as pd
 from recframe.search import Candidate, Study, derived_seed, grid_candidates
 
 if TYPE_CHECKING:
+    from recframe.cache import ProposalMemo
     from recframe.cells import Cell
     from recframe.config import ExperimentConfig
     from recframe.config.specs import ModelEntry
@@ -98,12 +99,13 @@ class FoldSelection:
     chosen: list[Candidate] | None = None
     study: Study | None = None
     candidates: list[Candidate] = field(default_factory=list)
+    proposals: ProposalMemo | None = None  # where searches store what they proposed
 
     def __post_init__(self) -> None:
         seed = derived_seed(self.config.seed, self.index, self.fold)
         selecting = self.config.selection.validation is not None
         if self.entry.search is not None:
-            self.study = Study(self.entry, seed, self._higher(self._objective()))
+            self.study = Study(self.entry, seed, self._higher(self._objective()), self.proposals)
             self._ask()
             return
         self.candidates = grid_candidates(self.entry, self.config.budget if selecting else None, seed)
@@ -200,9 +202,9 @@ class Planner:
     """The cells of a run, handed out as they become runnable (:meth:`take`) and told
     back as they finish (:meth:`finish`), in any order."""
 
-    def __init__(self, config: ExperimentConfig, n_folds: int) -> None:
+    def __init__(self, config: ExperimentConfig, n_folds: int, proposals: ProposalMemo | None = None) -> None:
         self.selections = {
-            (entry.name, fold): FoldSelection(config, entry, index, fold)
+            (entry.name, fold): FoldSelection(config, entry, index, fold, proposals=proposals)
             for index, entry in enumerate(config.models)
             for fold in range(n_folds)
         }
