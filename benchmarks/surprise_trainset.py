@@ -5,8 +5,8 @@
 Both trainsets hold the same fields (users and items numbered by first appearance, each
 user's ratings in row order); recframe's makes each user's ``(item, rating)`` tuples one
 user after another, so the fits' walk over ``all_ratings()`` reads memory in order.
-Data: ML-100K's u1.base as recframe's predefined split gives it (u.data's row order, as
-in every run). Each repeat builds both trainsets and fits each model on both, interleaved;
+Data: ML-100K's u1.base as recframe's predefined split gives it, in the row order of
+every run (not grouped by user). Each repeat builds both trainsets and fits each model on both, interleaved;
 prints the median build and fit seconds of each and the ratio, and checks that the
 fitted factors are bit-identical.
 """
@@ -66,7 +66,7 @@ def main() -> None:
                 took, fitted = timed(lambda: make().fit(trainset))  # noqa: B023
                 seconds.setdefault((model, builder), []).append(took)
                 factors[model, builder] = (np.asarray(fitted.pu), np.asarray(fitted.qi))
-    print(f"u1.base, {len(train):,} ratings in u.data's order; median seconds of {repeats} interleaved repeats")
+    print(f"u1.base, {len(train):,} ratings in the fold's row order; median seconds of {repeats} interleaved repeats")
     print(f"{'':24} {'Surprise':>9} {'recframe':>9} {'ratio':>6}  factors")
     for what in ["build", *MODELS]:
         theirs, ours = (statistics.median(seconds[what, b]) for b in builders)

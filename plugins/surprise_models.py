@@ -28,10 +28,11 @@ def surprise_trainset(train: Interactions) -> surprise.Trainset:
     appearance; each user's and item's ratings in row order), equal in every field, but
     with each user's ``(item, rating)`` tuples made one user after another.
 
-    Surprise's fits walk ``trainset.all_ratings()`` user by user. Built from rows in file
-    order, a user's tuples lie scattered over the heap, and that walk misses the cache:
-    on ML-100K's u1.base in u.data's order, SVD and NMF fits took 2-3x as long as on this
-    trainset, with bit-identical factors (``benchmarks/surprise_trainset.py``)."""
+    Surprise's fits walk ``trainset.all_ratings()`` user by user. Built from rows not
+    grouped by user (a fold's rows, as a split gives them), a user's tuples lie scattered
+    over the heap, and that walk misses the cache: on ML-100K's u1 training fold, SVD and
+    NMF fits took 2-3x as long as on this trainset, with bit-identical factors
+    (``benchmarks/surprise_trainset.py``)."""
     ratings = train.values.astype(np.float64)
     scale = (float(ratings.min()), float(ratings.max())) if len(ratings) else (0.0, 1.0)
     inner_users, raw_users = pd.factorize(train.users)
