@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from recframe.config.specs import Dimension, ModelEntry, ModelVariant
 from recframe.errors import InputError, show
+
+if TYPE_CHECKING:
+    from recframe.cache import ProposalMemo
 
 
 @dataclass(frozen=True)
@@ -80,11 +83,14 @@ class Study:
     from then on: the trials are those an uninterrupted search proposes, stored or not.
     """
 
-    def __init__(self, entry: ModelEntry, seed: int, higher_is_better: bool, proposals: Any = None) -> None:
+    def __init__(
+        self, entry: ModelEntry, seed: int, higher_is_better: bool, proposals: ProposalMemo | None = None
+    ) -> None:
         assert entry.search is not None
         self.entry = entry
         self.space = {d.name: _distribution(d) for d in entry.search.space}
         self.seed, self.higher_is_better, self.proposals = seed, higher_is_better, proposals
+        self.search_id = _search_id(entry, seed, higher_is_better)
         self.points: list[dict[str, Any]] = []  # every trial's proposal, in trial order
         self.values: list[float | None] = []  # the scores told, in trial order
         self.study: Any = None  # the live Optuna study, once one was needed
@@ -143,8 +149,8 @@ class Study:
             trial = self.study.ask(self.space)
             self.trials.append(trial)
             if {name: _plain(value) for name, value in trial.params.items()} != point:
-                where = getattr(self.proposals, "directory", "the cache")
-                raise SearchReplayError(
+                where = self.proposals.directory if self.proposals is not None else "the cache"
+                raise SearchReplayError(  # only a stored proposal can differ
                     f"{where}: the stored proposal of {self.entry.name}'s trial {order} is not what Optuna "
                     "proposes after the same trials; run again with --rerun to search afresh"
                 )
@@ -161,14 +167,18 @@ class Study:
             self.study.tell(self.trials[order], value)
 
     def _history_key(self) -> str:
-        import optuna
-
         from recframe.cache import cell_key
 
-        assert self.entry.search is not None
-        space = [[d.name, d.kind, d.low, d.high, d.log, d.choices] for d in self.entry.search.space]
-        search = [optuna.__version__, self.entry.search.method, self.seed, self.higher_is_better, space]
-        return cell_key({"search": search, "points": self.points, "values": self.values})
+        return cell_key({"search": self.search_id, "points": self.points, "values": self.values})
+
+
+def _search_id(entry: ModelEntry, seed: int, higher_is_better: bool) -> list[Any]:
+    """What, besides the trials so far, decides a search's next proposal."""
+    import optuna
+
+    assert entry.search is not None
+    space = [[d.name, d.kind, d.low, d.high, d.log, d.choices] for d in entry.search.space]
+    return [optuna.__version__, entry.search.method, seed, higher_is_better, space]
 
 
 def _plain(value: Any) -> Any:
